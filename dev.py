@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""One entry point for setting up, testing and building initmath.
+
+Needs only Python >= 3.11 with ``venv`` and ``pip``::
+
+    python3 dev.py book    # build the HTML book into _build/html
+    python3 dev.py test    # run the whole test suite
+
+Each command creates ``.venv`` on first use and installs the package (editable) with the
+exact versions pinned in ``requirements/constraints.txt``. A stamp file records what was
+installed, so a re-run with unchanged requirements skips straight to the work.
+
+Extra arguments after ``test`` go to pytest (``python3 dev.py test -k fans``); after ``book``
+they go to ``jupyter-book build``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+CONSTRAINTS = ROOT / "requirements" / "constraints.txt"
+STAMP = VENV / ".initmath-installed"
+EXTRAS = "book,test"
+# Versions of the optional frameworks that the cross-check tests compare against. They are
+# installed only from wheels already on this machine (pip's --no-index), never downloaded:
+# PyPI's default torch wheel is a multi-gigabyte CUDA build.
+CROSSCHECK = ["torch==2.13.0"]
+
+
+def _venv_python() -> Path:
+    sub = "Scripts" if os.name == "nt" else "bin"
+    return VENV / sub / ("python.exe" if os.name == "nt" else "python")
+
+
+def _run(cmd: list[str | os.PathLike[str]], **kwargs: object) -> int:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    return subprocess.call([str(c) for c in cmd], cwd=ROOT, **kwargs)  # type: ignore[arg-type]
+
+
+def _check(cmd: list[str | os.PathLike[str]]) -> None:
+    code = _run(cmd)
+    if code != 0:
+        sys.exit(f"dev.py: command failed with exit status {code}")
+
+
+def _requirements_digest() -> str:
+    h = hashlib.sha256()
+    for path in (ROOT / "pyproject.toml", CONSTRAINTS):
+        h.update(path.read_bytes())
+    h.update(EXTRAS.encode())
+    h.update(sys.version.encode())
+    return h.hexdigest()
+
+
+def ensure_env() -> Path:
+    """Create ``.venv`` and install the pinned dependencies, unless already done."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"dev.py: Python >= 3.11 is needed, this is {sys.version.split()[0]}")
+    python = _venv_python()
+    digest = _requirements_digest()
+    if python.exists() and STAMP.exists() and STAMP.read_text().strip() == digest:
+        return python
+    if not python.exists():
+        if VENV.exists():  # a broken or foreign environment: start afresh
+            shutil.rmtree(VENV)
+        print(f"dev.py: creating {VENV.relative_to(ROOT)}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    pip = [python, "-m", "pip", "--disable-pip-version-check"]
+    _check([*pip, "install", "-q", "--upgrade", "pip>=24"])
+    _check([*pip, "install", "-q", "-c", CONSTRAINTS, "-e", f".[{EXTRAS}]"])
+    # The book's notebooks run in the "python3" kernel; make sure it is this environment's.
+    _check([python, "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3"])
+    STAMP.write_text(digest + "\n")
+    return python
+
+
+def install_crosscheck(python: Path) -> None:
+    """Install the reference frameworks if wheels for them are on this machine."""
+    for req in CROSSCHECK:
+        probe = subprocess.call(
+            [str(python), "-m", "pip", "show", "-q", req.split("==")[0]],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        if probe == 0:
+            continue
+        # First the framework alone, from local wheels only; then its small pure-Python
+        # dependencies from the index, the framework itself being already satisfied.
+        code = _run([python, "-m", "pip", "install", "-q", "--no-index", "--no-deps", req])
+        if code == 0:
+            code = _run([python, "-m", "pip", "install", "-q", req])
+        if code != 0:
+            print(f"dev.py: no local wheel for {req}; its cross-check tests will be skipped")
+
+
+def cmd_test(args: list[str], crosscheck: bool) -> int:
+    python = ensure_env()
+    if crosscheck:
+        install_crosscheck(python)
+    return _run([python, "-m", "pytest", *args])
+
+
+def cmd_book(args: list[str]) -> int:
+    python = ensure_env()
+    jb = python.parent / "jupyter-book"
+    # -W: warnings are errors; -n: nitpicky cross-references; --keep-going: report them all.
+    code = _run([jb, "build", ".", "--builder", "html", "-W", "-n", "--keep-going", *args])
+    index = ROOT / "_build" / "html" / "index.html"
+    if code == 0 and not index.exists():
+        print(f"dev.py: the build reported success but {index} is missing")
+        return 1
+    if code == 0:
+        print(f"dev.py: book built: {index}")
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("test", help="run the test suite (extra arguments go to pytest)")
+    t.add_argument(
+        "--crosscheck",
+        action="store_true",
+        help="also install PyTorch from a wheel on this machine, if any, for cross-check tests",
+    )
+    sub.add_parser("book", help="build the HTML book (extra arguments go to jupyter-book)")
+    sub.add_parser("setup", help="only create and update .venv")
+    ns, rest = parser.parse_known_args(argv)
+    if ns.command == "test":
+        return cmd_test(rest, ns.crosscheck)
+    if ns.command == "book":
+        return cmd_book(rest)
+    ensure_env()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
