@@ -1,0 +1,84 @@
+"""Argument validation shared by the public functions.
+
+Every check raises ``TypeError`` (wrong kind of value) or ``ValueError`` (right kind, bad
+value) with a message that names the argument and repeats the offending value, so that a
+mistake deep in user code is easy to find.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+
+__all__ = ["choice", "nonnegative_real", "positive_real", "shape_tuple"]
+
+
+def _is_integer(value: object) -> bool:
+    # bool is an int subclass, but ``(True, 3)`` is never a meaningful shape.
+    return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def shape_tuple(shape: object, name: str = "shape") -> tuple[int, ...]:
+    """Return ``shape`` as a tuple of Python ints of length >= 2, each >= 1."""
+    if isinstance(shape, (str, bytes)) or not isinstance(shape, Iterable):
+        raise TypeError(f"{name} must be a sequence of integers, got {shape!r}")
+    dims = tuple(shape)
+    for d in dims:
+        if not _is_integer(d):
+            raise TypeError(f"{name} must contain only integers, got {shape!r}")
+    if len(dims) < 2:
+        raise ValueError(
+            f"{name} must have at least 2 dimensions to define fan_in and fan_out, got {shape!r}"
+        )
+    if any(int(d) < 1 for d in dims):
+        raise ValueError(f"every dimension of {name} must be >= 1, got {shape!r}")
+    return tuple(int(d) for d in dims)
+
+
+def _real(value: object, name: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    x = float(value)
+    if math.isnan(x) or math.isinf(x):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return x
+
+
+def positive_real(value: object, name: str) -> float:
+    """Return ``value`` as a float, requiring a finite number > 0."""
+    x = _real(value, name)
+    if x <= 0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    return x
+
+
+def nonnegative_real(value: object, name: str) -> float:
+    """Return ``value`` as a float, requiring a finite number >= 0."""
+    x = _real(value, name)
+    if x < 0:
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
+    return x
+
+
+def choice(
+    value: object,
+    name: str,
+    options: Iterable[str],
+    aliases: Mapping[str, str] | None = None,
+) -> str:
+    """Return the canonical spelling of ``value``, one of ``options`` or an alias of one."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {value!r}")
+    key = value.lower()
+    if aliases and key in aliases:
+        key = aliases[key]
+    opts = tuple(options)
+    if key not in opts:
+        known = sorted(set(opts) | set(aliases or ()))
+        raise ValueError(f"unknown {name} {value!r}; expected one of {', '.join(map(repr, known))}")
+    return key
