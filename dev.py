@@ -79,6 +79,11 @@ def ensure_env() -> Path:
     _check([*pip, "install", "-q", "-c", CONSTRAINTS, "-e", f".[{EXTRAS}]"])
     # The book's notebooks run in the "python3" kernel; make sure it is this environment's.
     _check([python, "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3"])
+    # ipykernel 7 warns on every start that its local TCP sockets are unencrypted; the
+    # kernels here only ever talk to the build on the same machine.
+    kernel_config = VENV / "etc" / "ipython" / "ipython_kernel_config.py"
+    kernel_config.parent.mkdir(parents=True, exist_ok=True)
+    kernel_config.write_text('c.IPKernelApp.log_level = "ERROR"\n')
     STAMP.write_text(digest + "\n")
     return python
 
