@@ -9,33 +9,87 @@ The core is a NumPy counterpart of ``torch.nn.init``:
 0.00390625
 >>> w = initmath.init((256, 128), "xavier", distribution="uniform", rng=0)
 
-Layers (each imports only those above it in this list):
+Layers, each importing only those before it:
 
-1. :mod:`initmath.shapes`, :mod:`initmath.distributions`, :mod:`initmath.gains`,
-   :mod:`initmath.schemes`, :mod:`initmath.samplers`: fans, schemes, samplers (NumPy only).
+1. NumPy only: :mod:`~initmath.shapes` (fans), :mod:`~initmath.distributions`,
+   :mod:`~initmath.torch_gain`, :mod:`~initmath.schemes` (variance, std, bound),
+   :mod:`~initmath.samplers` (init).
+2. SymPy: :mod:`~initmath.activations` (each activation one SymPy expression),
+   :mod:`~initmath.moments` (Gaussian moments, exact or numeric), :mod:`~initmath.gains`.
+3. :mod:`~initmath.derivations` and the formula registry :mod:`~initmath.registry`.
+
+Importing :mod:`initmath` loads layer 1 only; SymPy, mpmath and SciPy are imported the first
+time a layer-2 or layer-3 name is used.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .distributions import DISTRIBUTIONS, truncated_normal_std
-from .gains import ActivationSpec, gain
+from .gains import CONVENTIONS, backward_gain, gain
 from .samplers import RNGLike, init
 from .schemes import MODES, SCHEMES, bound, std, variance
 from .shapes import LAYOUTS, fans
+from .torch_gain import ActivationSpec
+
+if TYPE_CHECKING:
+    from .activations import Activation, activation, activation_names, register_activation
+    from .moments import Moment, derivative_moment, moment
+    from .registry import Formula, formulas
 
 __version__ = "0.1.0"
 
+# Names served lazily by __getattr__: name -> module that defines it.
+_LAZY = {
+    "Activation": "activations",
+    "activation": "activations",
+    "activation_names": "activations",
+    "register_activation": "activations",
+    "Moment": "moments",
+    "moment": "moments",
+    "derivative_moment": "moments",
+    "Formula": "registry",
+    "formulas": "registry",
+}
+
 __all__ = [
+    "CONVENTIONS",
     "DISTRIBUTIONS",
     "LAYOUTS",
     "MODES",
     "SCHEMES",
+    "Activation",
     "ActivationSpec",
+    "Formula",
+    "Moment",
     "RNGLike",
     "__version__",
+    "activation",
+    "activation_names",
+    "backward_gain",
     "bound",
+    "derivative_moment",
     "fans",
+    "formulas",
     "gain",
     "init",
+    "moment",
+    "register_activation",
     "std",
     "truncated_normal_std",
     "variance",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'initmath' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,104 +1,49 @@
-"""Activation gains.
+"""Activation gains in two conventions: PyTorch's table, and the exact derived values.
 
-A *gain* :math:`g` multiplies the standard deviation of a scheme so that a layer followed by
-the activation :math:`\\phi` keeps the scale of its input: the weight variance becomes
-:math:`g^2/\\mathrm{fan}`.
+The exact forward gain of :math:`\\phi` is the :math:`g` that makes :math:`q = 1` a fixed
+point of the forward map of a bias-free layer with weight variance :math:`g^2/\\mathrm{fan_{in}}`:
 
-Only PyTorch's convention (``torch.nn.init.calculate_gain``) lives here: a table of values,
-some derived and some chosen by hand. The derived ``"exact"`` convention,
-:math:`g = 1/\\sqrt{E[\\phi(z)^2]}`, needs the symbolic engine.
+.. math::
+    q' = g^2\\, E[\\phi(\\sqrt q\\, z)^2] \\quad\\Rightarrow\\quad
+    g = \\frac{1}{\\sqrt{E[\\phi(z)^2]}} .
+
+The exact backward gain does the same for gradients: :math:`g = 1/\\sqrt{E[\\phi'(z)^2]}`.
+For ReLU both are :math:`\\sqrt2`; for smooth activations they differ.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Literal, TypeAlias
+from typing import Any, Literal
 
-from ._checks import choice, nonnegative_real
+from ._checks import choice
+from .torch_gain import torch_gain
 
-__all__ = ["CONVENTIONS", "TORCH_NONLINEARITIES", "ActivationSpec", "gain", "parse_activation"]
+__all__ = ["CONVENTIONS", "backward_gain", "gain"]
 
-#: An activation: a name, or ``(name, parameter)`` such as ``("leaky_relu", 0.2)``.
-ActivationSpec: TypeAlias = str | tuple[str, float]
-
-CONVENTIONS: tuple[str, ...] = ("torch",)
-
-_LINEAR_LIKE = (
-    "linear",
-    "conv1d",
-    "conv2d",
-    "conv3d",
-    "conv_transpose1d",
-    "conv_transpose2d",
-    "conv_transpose3d",
-)
-#: The nonlinearities ``torch.nn.init.calculate_gain`` knows (PyTorch 2.x).
-TORCH_NONLINEARITIES: tuple[str, ...] = (*_LINEAR_LIKE, "sigmoid", "tanh", "relu", "leaky_relu", "selu")
-_PARAMETRIC = {"leaky_relu": 0.01}  # name -> PyTorch's default parameter
-_ALIASES = {"identity": "linear"}
-
-# PyTorch's hand-set values (torch/nn/init.py). They are a convention, not a derivation:
-# tanh's 5/3 and selu's 3/4 were chosen empirically (pytorch#24991, pytorch#50664).
-_TORCH_CONSTANT_GAINS = {
-    **{name: 1.0 for name in _LINEAR_LIKE},
-    "sigmoid": 1.0,
-    "tanh": 5.0 / 3,
-    "selu": 3.0 / 4,
-}
-
-
-def parse_activation(activation: object, param: object = None) -> tuple[str, float | None]:
-    """Split an activation spec into ``(name, parameter)`` and validate both.
-
-    ``"leaky_relu"`` gets PyTorch's default slope 0.01; a slope must be finite and >= 0.
-    """
-    if isinstance(activation, tuple):
-        if len(activation) != 2:
-            raise ValueError(f"activation must be a name or (name, parameter), got {activation!r}")
-        if param is not None:
-            raise ValueError(
-                f"give the parameter once: either in activation={activation!r} or as param={param!r}"
-            )
-        activation, param = activation
-    if not isinstance(activation, str):
-        raise TypeError(f"activation must be a string or (name, parameter), got {activation!r}")
-    name = activation.lower()
-    name = _ALIASES.get(name, name)
-    if name in _PARAMETRIC:
-        value = _PARAMETRIC[name] if param is None else nonnegative_real(param, f"{name} slope")
-        return name, value
-    if param is not None:
-        raise ValueError(f"activation {activation!r} takes no parameter, got param={param!r}")
-    return name, None
+CONVENTIONS: tuple[str, ...] = ("torch", "exact")
 
 
 def gain(
-    activation: ActivationSpec,
+    activation: object,
     param: float | None = None,
     *,
-    convention: Literal["torch"] = "torch",
+    convention: Literal["torch", "exact"] = "torch",
 ) -> float:
     """Recommended gain of an activation.
 
     Parameters
     ----------
-    activation : str or (str, float)
-        ``"linear"`` (alias ``"identity"``), ``"conv1d"`` ... ``"conv_transpose3d"``,
-        ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"leaky_relu"``, ``"selu"``, or
-        ``("leaky_relu", slope)``.
+    activation : str, (str, float) or Activation
+        ``"relu"``, ``("leaky_relu", 0.2)``, ... For ``convention="exact"`` any registered
+        activation (:func:`initmath.activation_names`) or an :class:`initmath.Activation`.
     param : float, optional
-        The negative slope of ``"leaky_relu"`` (default 0.01, as in PyTorch).
-    convention : {"torch"}
-        ``"torch"``: exactly the values of ``torch.nn.init.calculate_gain``:
-
-        ==============  =====================================
-        linear, conv*   :math:`1`
-        sigmoid         :math:`1`
-        tanh            :math:`5/3`
-        relu            :math:`\\sqrt{2}`
-        leaky_relu      :math:`\\sqrt{2/(1+a^2)}`, :math:`a` the slope
-        selu            :math:`3/4`
-        ==============  =====================================
+        The activation's parameter (the slope of leaky ReLU: 0.01 by default, as PyTorch).
+    convention : {"torch", "exact"}
+        ``"torch"``: the values of ``torch.nn.init.calculate_gain`` (linear, conv*, sigmoid
+        1; tanh 5/3; relu :math:`\\sqrt2`; leaky_relu :math:`\\sqrt{2/(1+a^2)}`; selu 3/4).
+        ``"exact"``: :math:`1/\\sqrt{E[\\phi(z)^2]}`, :math:`z\\sim N(0,1)`, from
+        :func:`initmath.moment`.
 
     Returns
     -------
@@ -107,28 +52,85 @@ def gain(
     Raises
     ------
     ValueError
-        For an unknown activation or convention, or a negative or non-finite slope.
+        Unknown activation or convention, a negative or NaN parameter; in the torch
+        convention, an activation PyTorch has no value for.
 
     Notes
     -----
-    Only the ReLU-family values follow from a calculation
-    (:math:`E[\\mathrm{relu}(z)^2] = 1/2` for :math:`z\\sim N(0,1)`, so :math:`g=\\sqrt2`).
-    PyTorch's tanh 5/3 and selu 3/4 were set by hand, and sigmoid 1 ignores the activation's
-    non-zero mean. PyTorch has no value for gelu, silu, elu or softplus, and neither does
-    this convention. Unlike PyTorch, a negative slope is refused here.
+    Where the two conventions differ (exact values from :func:`initmath.moment`):
+
+    * **tanh**: PyTorch 5/3 = 1.667, exact 1.5925. PyTorch's gain is 4.7% larger, so each
+      layer multiplies the pre-activation second moment by about 1.095 (near :math:`q=1`):
+      tanh is then in its mildly chaotic regime rather than exactly preserving :math:`q`.
+      The 5/3 has no derivation behind it (pytorch issue #24991).
+    * **sigmoid**: PyTorch 1, exact 1.846. The exact gain is large because it must undo the
+      sigmoid's mean of 1/2; PyTorch's 1 makes the second moment of the next layer's input
+      shrink by :math:`E[\\sigma(z)^2] \\approx 0.29` per layer at first (it then settles at a
+      fixed point, since a nonzero mean feeds it).
+    * **selu**: PyTorch 3/4, exact 1, so PyTorch's value shrinks the second moment by
+      :math:`(3/4)^2 = 0.5625` per layer near :math:`q = 1`. SELU's constants are chosen so that
+      :math:`E[\\mathrm{selu}(z)^2] = 1` exactly (Klambauer et al. 2017), so LeCun's
+      variance :math:`1/\\mathrm{fan_{in}}` (gain 1) is the self-normalizing choice; PyTorch's
+      3/4 was picked empirically and PyTorch's docs recommend ``nonlinearity="linear"`` for
+      self-normalizing networks.
+    * **relu, leaky_relu, linear**: identical (these are derived in PyTorch too).
+    * **gelu, silu, elu, softplus**: PyTorch has no value (``calculate_gain`` raises); the
+      exact convention gives one.
+
+    Examples
+    --------
+    >>> gain("relu") == gain("relu", convention="exact") == 2 ** 0.5
+    True
+    >>> round(gain("tanh", convention="exact"), 4)
+    1.5925
+    >>> gain("selu", convention="exact")
+    1.0
     """
     conv = choice(convention, "convention", CONVENTIONS)
-    name, slope = parse_activation(activation, param)
     if conv == "torch":
-        if name in _TORCH_CONSTANT_GAINS:
-            return _TORCH_CONSTANT_GAINS[name]
-        if name == "relu":
-            return math.sqrt(2.0)
-        if name == "leaky_relu":
-            assert slope is not None
-            return math.sqrt(2.0 / (1 + slope**2))
-        raise ValueError(
-            f"unknown activation {activation!r} for convention 'torch'; "
-            f"expected one of {', '.join(map(repr, TORCH_NONLINEARITIES))}"
-        )
-    raise AssertionError(conv)  # pragma: no cover - choice() rejects every other value
+        if not isinstance(activation, (str, tuple)):
+            raise ValueError(
+                f"convention 'torch' knows PyTorch's named nonlinearities only, got {activation!r}"
+            )
+        return torch_gain(activation, param)  # type: ignore[arg-type]
+    from .moments import moment
+
+    return _inverse_sqrt(moment(_spec(activation, param), 1.0, 2))
+
+
+def backward_gain(activation: object, param: float | None = None) -> float:
+    """Exact backward gain :math:`1/\\sqrt{E[\\phi'(z)^2]}`, :math:`z\\sim N(0,1)`.
+
+    With weight variance :math:`g^2/\\mathrm{fan_{out}}` it keeps the second moment of the
+    back-propagated gradient constant through a layer whose pre-activations have unit second
+    moment.
+
+    Examples
+    --------
+    >>> backward_gain("relu") == 2 ** 0.5
+    True
+    >>> backward_gain("linear")
+    1.0
+    """
+    from .moments import derivative_moment
+
+    return _inverse_sqrt(derivative_moment(_spec(activation, param), 1.0, 2))
+
+
+def _inverse_sqrt(m: Any) -> float:
+    # From a closed form, evaluate 1/sqrt(M(1)) at 30 digits so that e.g. ReLU's gain is
+    # exactly the double nearest sqrt(2); a numeric moment has no more digits to give.
+    if m.exact:
+        import sympy as sp
+
+        from .moments import Q
+
+        return float(sp.N(1 / sp.sqrt(m.expr.subs(Q, 1)), 30))
+    return 1.0 / math.sqrt(m.value)
+
+
+def _spec(activation: object, param: float | None) -> object:
+    from .activations import activation as lookup
+
+    return lookup(activation, param)
+

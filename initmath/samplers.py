@@ -11,7 +11,7 @@ import numpy.typing as npt
 
 from . import distributions as dist
 from ._checks import choice, shape_tuple
-from .gains import ActivationSpec
+from .torch_gain import ActivationSpec
 from .schemes import Distribution, Layout, Mode, Scheme, resolve_gain, std as weight_std
 from .shapes import matrix_shape
 

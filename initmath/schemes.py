@@ -31,8 +31,8 @@ from .distributions import (
     truncated_normal_std,
     uniform_half_width,
 )
-from .gains import ActivationSpec
-from .gains import gain as activation_gain
+from .torch_gain import ActivationSpec
+from .torch_gain import torch_gain as activation_gain
 from .shapes import Layout, fans, matrix_shape
 
 __all__ = [
