@@ -17,6 +17,10 @@ Layers, each importing only those before it:
 2. SymPy: :mod:`~initmath.activations` (each activation one SymPy expression),
    :mod:`~initmath.moments` (Gaussian moments, exact or numeric), :mod:`~initmath.gains`.
 3. :mod:`~initmath.derivations` and the formula registry :mod:`~initmath.registry`.
+4. Numba: :mod:`~initmath.rng` (Philox streams), :mod:`~initmath.kernels` (generated per
+   activation), :mod:`~initmath.simulation`, :mod:`~initmath.stats` (exact, mergeable
+   estimates).
+5. :mod:`~initmath.verification` (formula against simulation; ``python -m initmath verify``).
 
 Importing :mod:`initmath` loads layer 1 only; SymPy, mpmath and SciPy are imported the first
 time a layer-2 or layer-3 name is used.
@@ -38,6 +42,8 @@ if TYPE_CHECKING:
     from .activations import Activation, activation, activation_names, register_activation
     from .moments import Moment, derivative_moment, moment
     from .registry import Formula, formulas
+    from .simulation import SimulationResult, simulate
+    from .verification import Verification, predict, verify
 
 __version__ = "0.1.0"
 
@@ -52,6 +58,11 @@ _LAZY = {
     "derivative_moment": "moments",
     "Formula": "registry",
     "formulas": "registry",
+    "simulate": "simulation",
+    "SimulationResult": "simulation",
+    "predict": "verification",
+    "verify": "verification",
+    "Verification": "verification",
 }
 
 __all__ = [
@@ -65,6 +76,8 @@ __all__ = [
     "Formula",
     "Moment",
     "RNGLike",
+    "SimulationResult",
+    "Verification",
     "__version__",
     "activation",
     "activation_names",
@@ -76,10 +89,13 @@ __all__ = [
     "gain",
     "init",
     "moment",
+    "predict",
     "register_activation",
+    "simulate",
     "std",
     "truncated_normal_std",
     "variance",
+    "verify",
 ]
 
 
