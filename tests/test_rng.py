@@ -367,3 +367,40 @@ def test_thread_count_invariance():
     np.testing.assert_array_equal(results[0], results[2])
     for i in (0, 1, n_streams - 1):  # and each row is its stream, as drawn serially
         np.testing.assert_array_equal(results[1][i], rng.normals(4321, 10 + i, n, offset))
+
+
+# --- the ziggurat (sequential normals for the engine's weights) -------------------------------
+def test_ziggurat_distribution():
+    from scipy import stats as st
+
+    from initmath.rng import ziggurat_normals
+
+    n = 4_000_000
+    z, end = ziggurat_normals(11, stream=2, n=n)
+    assert n <= end < 1.1 * n  # about 1.04 words per normal
+    se = {1: 1 / np.sqrt(n), 2: np.sqrt(2 / n), 4: np.sqrt(96 / n)}
+    assert abs(z.mean()) < 4 * se[1]
+    assert abs(z.var() - 1) < 4 * se[2]
+    assert abs(np.mean(z**4) - 3) < 4 * se[4]
+    assert st.kstest(z[:1_000_000], "norm").pvalue > 1e-3
+    # the tail beyond the base layer's edge R = 3.4426 has its own sampler: check its mass
+    for edge in (3.442619855899, 4.0):
+        p = 2 * st.norm.sf(edge)
+        count = np.sum(np.abs(z) > edge)
+        assert abs(count - n * p) < 4.5 * np.sqrt(n * p * (1 - p)), (edge, count, n * p)
+
+
+def test_ziggurat_is_resumable_and_deterministic():
+    from initmath.rng import ziggurat_normals
+
+    z, end = ziggurat_normals(5, stream=9, n=1000)
+    again, end2 = ziggurat_normals(5, stream=9, n=1000)
+    np.testing.assert_array_equal(z, again)
+    assert end == end2
+    # two consecutive runs equal one run: the second starts where the first ended
+    head, mid = ziggurat_normals(5, stream=9, n=400)
+    tail, end3 = ziggurat_normals(5, stream=9, n=600, pos=mid)
+    np.testing.assert_array_equal(np.concatenate([head, tail]), z)
+    assert end3 == end
+    other, _ = ziggurat_normals(5, stream=10, n=1000)
+    assert not np.array_equal(z, other)
