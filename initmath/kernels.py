@@ -38,7 +38,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from initmath.rng import fill_normal, fill_uniform
+from initmath.rng import fill_normal, fill_uniform, ziggurat_fill
 
 _OPTS = dict(cache=True, nogil=True)
 EXPLODE = 1e150  # a second moment past this is reported as an explosion
@@ -62,15 +62,18 @@ def _even(n):
 
 @numba.njit(**_OPTS)
 def draw_weights(k0, k1, stream, pos, dist, scale, cut, w):
-    """Fill w (rows x cols, C-contiguous) from stream position pos; return the next position."""
+    """Fill w (rows x cols, C-contiguous) from stream position pos; return the next (even)
+    position. Gaussian weights come from the ziggurat (one 64-bit word per weight, no
+    transcendental function in the common case): drawing them is most of the engine's work.
+    """
     rows, cols = w.shape
     n = rows * cols
     flat = w.reshape(n)
     if dist == 0:  # normal: scale = std
-        fill_normal(k0, k1, stream, pos, flat)
+        pos = ziggurat_fill(k0, k1, stream, pos, flat)
         for j in range(n):
             flat[j] *= scale
-        return pos + _even(n)
+        return _even(pos)
     if dist == 1:  # uniform: scale = half-width
         fill_uniform(k0, k1, stream, pos, flat)
         for j in range(n):
@@ -80,17 +83,16 @@ def draw_weights(k0, k1, stream, pos, dist, scale, cut, w):
         batch = np.empty(_even(n + n // 16 + 16))
         filled = 0
         while filled < n:
-            fill_normal(k0, k1, stream, pos, batch)
-            pos += batch.size
+            pos = ziggurat_fill(k0, k1, stream, pos, batch)
             for j in range(batch.size):
                 if abs(batch[j]) <= cut:
                     flat[filled] = batch[j] * scale
                     filled += 1
                     if filled == n:
                         break
-        return pos
+        return _even(pos)
     # orthogonal: scale = gain; QR of a Gaussian matrix with the sign fix
-    fill_normal(k0, k1, stream, pos, flat)
+    pos = ziggurat_fill(k0, k1, stream, pos, flat)
     if rows < cols:
         a = np.ascontiguousarray(w.T)
     else:
@@ -104,7 +106,7 @@ def draw_weights(k0, k1, stream, pos, dist, scale, cut, w):
         w[:, :] = q.T
     else:
         w[:, :] = q
-    return pos + _even(n)
+    return _even(pos)
 
 
 @numba.njit(**_OPTS)

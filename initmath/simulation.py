@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numba
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ._checks import choice, nonnegative_real, positive_real
 from . import activations as _activations
@@ -329,6 +330,9 @@ def simulate(
     hist_total = np.zeros((3, L, bins if "histograms" in rec else 0), dtype=np.int64)
     exploded = np.zeros(L, dtype=np.int64)
     previous = numba.get_num_threads()
+    # The parallelism is over networks; a multithreaded BLAS under each of Numba's threads
+    # would only oversubscribe the cores (measured: 2 threads slower than 1).
+    blas = threadpool_limits(limits=1, user_api="blas")
     try:
         if threads is not None:
             numba.set_num_threads(threads)
@@ -354,6 +358,7 @@ def simulate(
             hist_total += hist.sum(axis=0)
     finally:
         numba.set_num_threads(previous)
+        blas.restore_original_limits()
 
     if "mean" not in rec:
         del stats["mean"]
