@@ -1,0 +1,115 @@
+"""Small plotting helpers shared by the book's chapters (matplotlib, imported lazily).
+
+One style for every figure (:func:`style`), prediction-versus-simulation curves with error
+bars (:func:`plot_moments`) and per-layer histograms (:func:`plot_histograms`). Figures have
+a white background so that they read the same in the book's light and dark themes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from .simulation import SimulationResult
+
+__all__ = ["COLORS", "plot_histograms", "plot_moments", "style"]
+
+#: A colour-blind-safe cycle (Okabe and Ito).
+COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+
+
+def style() -> None:
+    """Apply the book's matplotlib style."""
+    import matplotlib as mpl
+    from cycler import cycler
+
+    mpl.rcParams.update(
+        {
+            "figure.dpi": 100,
+            "savefig.dpi": 100,
+            "figure.facecolor": "white",
+            "axes.facecolor": "white",
+            "savefig.facecolor": "white",
+            "font.size": 10,
+            "axes.titlesize": 10,
+            "axes.labelsize": 10,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "legend.frameon": False,
+            "axes.prop_cycle": cycler(color=list(COLORS)),
+        }
+    )
+
+
+def plot_moments(
+    ax: Axes,
+    result: SimulationResult,
+    predicted: Sequence[float] | np.ndarray,
+    *,
+    quantity: str = "q",
+    label: str = "",
+    color: str | None = None,
+    z: float = 2.0,
+    logy: bool = True,
+) -> None:
+    """Simulated per-layer estimates with ``z``-standard-error bars, and the prediction.
+
+    ``quantity`` is ``"q"`` (pre-activation second moment) or ``"grad"`` (gradient second
+    moment). Layers are numbered from 1.
+    """
+    est = result.q if quantity == "q" else result.grad_q
+    se = result.q_se if quantity == "q" else result.grad_q_se
+    if est is None or se is None:
+        raise ValueError(f"the simulation did not record {quantity!r}")
+    layers = np.arange(1, len(est) + 1)
+    line = ax.plot(layers, np.asarray(predicted), "-", color=color, lw=1.5,
+                   label=f"{label} predicted".strip())[0]
+    ax.errorbar(layers, est, yerr=z * se, fmt="o", ms=3, color=line.get_color(), capsize=2,
+                label=f"{label} simulated (±{z:g} se)".strip())
+    ax.set_xlabel("layer")
+    ax.set_ylabel({"q": "second moment of pre-activations",
+                   "grad": "second moment of gradients"}[quantity])
+    if logy:
+        ax.set_yscale("log")
+
+
+def plot_histograms(
+    result: SimulationResult,
+    kind: str = "act",
+    *,
+    layers: Sequence[int] | None = None,
+    ax: Axes | None = None,
+    density: bool = True,
+) -> Figure:
+    """Per-layer histograms (``kind`` ``"pre"``, ``"act"`` or ``"grad"``) as outlined curves,
+    in the manner of Glorot and Bengio (2010), Figures 6 and 7. ``layers`` are 1-based."""
+    import matplotlib.pyplot as plt
+
+    hist = result.histograms
+    if hist is None or result.hist_edges is None:
+        raise ValueError("the simulation did not record histograms")
+    counts = hist[kind]
+    edges = result.hist_edges[kind]
+    centers = (edges[:-1] + edges[1:]) / 2
+    width = edges[1] - edges[0]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 3.2))
+    else:
+        fig = ax.figure
+    chosen = layers if layers is not None else range(1, counts.shape[0] + 1)
+    for layer in chosen:
+        c = counts[layer - 1].astype(float)
+        y = c / (c.sum() * width) if density and c.sum() > 0 else c
+        ax.plot(centers, y, lw=1.2, label=f"layer {layer}")
+    ax.set_ylabel("density" if density else "count")
+    ax.legend(fontsize=8)
+    return fig
+
