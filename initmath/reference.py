@@ -1,0 +1,282 @@
+"""A plain NumPy reference implementation of the Monte Carlo engine.
+
+:func:`simulate_numpy` simulates the same random fully connected networks as
+:func:`initmath.simulate` with nothing but NumPy: a batch of networks is pushed through each
+layer at once with one stacked :func:`numpy.matmul`, weights of shape
+``(batch, n_out, n_in)`` are drawn by a single :class:`numpy.random.Generator` call per layer,
+and everything is in float64. There is no Python loop over networks, only over layers and
+over batches of networks, and the batch is chosen so that the arrays held at once stay within
+a memory budget (:data:`DEFAULT_MEMORY`, 32 MB).
+
+It serves two purposes: an independent check of the Numba engine (the two agree
+statistically, not bit for bit, since they draw from different random streams) and the
+baseline of the engine's benchmark (``benchmarks/bench_engine.py``).
+
+Differences from :func:`initmath.simulate`: only the ``"normal"`` and ``"uniform"``
+distributions, no histograms or means, no detection of exploding networks (a second moment
+that overflows comes out as ``inf`` or ``nan``), and the result is a plain dict.
+
+Examples
+--------
+>>> r = simulate_numpy([64] * 4, "relu", scheme="he", n_networks=300, seed=1)
+>>> r["q"].shape, r["q_se"].shape
+((3,), (3,))
+>>> bool(abs(r["q"][-1] - 2.0) < 5 * r["q_se"][-1])  # He on unit inputs: q = 2 at every layer
+True
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from . import activations as _activations
+from ._checks import choice, nonnegative_real, positive_real
+from .schemes import SCHEME_ALIASES, SCHEMES, bound, std
+
+__all__ = ["DEFAULT_MEMORY", "REFERENCE_DISTRIBUTIONS", "batch_size", "simulate_numpy"]
+
+#: The distributions :func:`simulate_numpy` supports.
+REFERENCE_DISTRIBUTIONS: tuple[str, ...] = ("normal", "uniform")
+
+#: Default budget, in bytes, for the arrays one batch of networks holds at once. Batches of a
+#: few tens of MB ran 5-15% faster than ones of 256 MB (which do not stay in cache) on the
+#: benchmark's workloads; below that the batch size hardly matters.
+DEFAULT_MEMORY = 32 * 2**20
+
+_F64 = np.dtype(np.float64).itemsize
+
+
+def _int(value: object, name: str, minimum: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if int(value) < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _widths(widths: object) -> list[int]:
+    if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence | np.ndarray):
+        raise TypeError(f"widths must be a sequence of integers, got {widths!r}")
+    ws = [_int(w, "every entry of widths", 1) for w in widths]
+    if len(ws) < 2:
+        raise ValueError(f"widths must list the input width and at least one layer, got {widths!r}")
+    return ws
+
+
+def batch_size(
+    widths: Sequence[int],
+    n_inputs: int = 1,
+    *,
+    backward: bool = False,
+    memory: int = DEFAULT_MEMORY,
+) -> int:
+    """How many networks :func:`simulate_numpy` pushes through the layers at once.
+
+    The largest batch whose arrays fit in ``memory`` bytes: forward only, one layer's weights
+    and its input and output activations; with ``backward``, every layer's weights and
+    pre-activations (kept for the backward pass) and the gradients.
+
+    Parameters
+    ----------
+    widths : sequence of int
+        ``[n0, n1, ..., nL]``.
+    n_inputs : int
+        Inputs per network.
+    backward : bool
+        Whether the gradients are back-propagated too.
+    memory : int
+        Budget in bytes (>= 1).
+
+    Returns
+    -------
+    int
+        At least 1, even if one network alone needs more than ``memory``.
+
+    Examples
+    --------
+    >>> batch_size([128] * 11)  # 128 kB of weights per network and layer
+    250
+    """
+    ws = _widths(widths)
+    n_inputs = _int(n_inputs, "n_inputs", 1)
+    memory = _int(memory, "memory", 1)
+    sizes = [a * b for a, b in zip(ws[1:], ws[:-1])]
+    if backward:
+        per_network = sum(sizes) + sum(ws[1:]) * n_inputs + 3 * max(ws) * n_inputs
+    else:
+        per_network = max(sizes) + 3 * max(ws) * n_inputs
+    return max(1, memory // (per_network * _F64))
+
+
+def _scales(
+    ws: list[int], scheme: str, distribution: str, gain: float | None, mode: str | None,
+    std_value: float | None,
+) -> list[float]:
+    """Per layer: the std (normal) or the half-width of the support (uniform)."""
+    kw = {"distribution": distribution, "gain": gain, "mode": mode, "std": std_value}
+    f = bound if distribution == "uniform" else std
+    return [float(f((n_out, n_in), scheme, **kw)) for n_in, n_out in zip(ws[:-1], ws[1:])]
+
+
+def _estimate(per_network: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over networks (axis 0) and its standard error."""
+    n = per_network.shape[0]
+    return per_network.mean(axis=0), per_network.std(axis=0, ddof=1) / math.sqrt(n)
+
+
+def simulate_numpy(
+    widths: Sequence[int],
+    activation: object,
+    *,
+    scheme: str = "he",
+    distribution: str = "normal",
+    gain: float | None = None,
+    mode: str | None = None,
+    std_value: float | None = None,
+    bias_std: float = 0.0,
+    input_std: float = 1.0,
+    n_networks: int = 1000,
+    n_inputs: int = 1,
+    seed: int = 0,
+    backward: bool = False,
+    batch: int | None = None,
+) -> dict[str, npt.NDArray[np.float64]]:
+    """Simulate ``n_networks`` random fully connected networks with NumPy only.
+
+    The networks are those of :func:`initmath.simulate`: layer :math:`\\ell = 1..L` computes
+    :math:`z^\\ell = W^\\ell x^{\\ell-1} + b^\\ell` and :math:`x^\\ell = \\phi(z^\\ell)`, the
+    input :math:`x^0` has ``n_inputs`` columns of i.i.d. :math:`N(0, \\text{input\\_std}^2)`
+    entries, :math:`W^\\ell` has shape ``(widths[l], widths[l-1])`` with i.i.d. entries of
+    standard deviation :func:`initmath.std` (uniform: on :math:`\\pm` :func:`initmath.bound`),
+    and :math:`b^\\ell_i \\sim N(0, \\text{bias\\_std}^2)`. With ``backward``, a standard
+    Gaussian gradient :math:`\\delta^L` is injected at the last pre-activations and pulled
+    back, :math:`\\delta^{\\ell-1} = \\phi'(z^{\\ell-1}) \\odot W^{\\ell\\top} \\delta^\\ell`.
+
+    Networks are processed ``batch`` at a time: for each layer, one generator call draws the
+    weights of the whole batch, of shape ``(batch, n_out, n_in)``, and one
+    :func:`numpy.matmul` applies them. All arithmetic is float64.
+
+    Parameters
+    ----------
+    widths : sequence of int
+        ``[n0, n1, ..., nL]``: input width, then each layer's width (all >= 1, L >= 1).
+    activation : str, (str, float) or Activation
+        The nonlinearity :math:`\\phi` (any registered activation); its NumPy form
+        :attr:`initmath.activations.Activation.numpy` is used.
+    scheme, distribution, gain, mode, std_value
+        As for :func:`initmath.simulate`; ``distribution`` is ``"normal"`` or ``"uniform"``.
+    bias_std, input_std : float
+        Standard deviations of the biases (>= 0) and of the inputs (> 0).
+    n_networks, n_inputs : int
+        Independent networks (>= 2, for a standard error) and inputs per network (>= 1).
+    seed : int
+        Seed of the :func:`numpy.random.default_rng` generator that draws everything.
+    backward : bool
+        Also back-propagate a standard Gaussian gradient from the last layer. The weights
+        of a batch are kept for the backward pass, which makes the default batch smaller.
+    batch : int, optional
+        Networks per batch; default :func:`batch_size` (a budget of 32 MB). The
+        result depends on it, since it changes the order of the random draws.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``"q"``, ``"q_se"``: per layer, the mean over networks of each network's mean of
+        :math:`(z^\\ell)^2` over units and inputs, and its standard error (standard
+        deviation over networks with ``ddof=1``, over :math:`\\sqrt{N}`). With ``backward``
+        also ``"grad_q"``, ``"grad_q_se"``: the same for :math:`(\\delta^\\ell)^2`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For an invalid argument, among them a distribution other than ``"normal"`` and
+        ``"uniform"``.
+
+    Examples
+    --------
+    >>> r = simulate_numpy([32, 32, 32], "linear", scheme="lecun", distribution="uniform",
+    ...                    n_networks=50, backward=True, seed=3)
+    >>> sorted(r)
+    ['grad_q', 'grad_q_se', 'q', 'q_se']
+    """
+    ws = _widths(widths)
+    act = _activations.activation(activation)
+    phi, dphi = act.numpy, act.numpy_derivative
+    sch = choice(scheme, "scheme", SCHEMES, SCHEME_ALIASES)
+    dist = choice(distribution, "distribution", REFERENCE_DISTRIBUTIONS)
+    n_networks = _int(n_networks, "n_networks", 2)
+    n_inputs = _int(n_inputs, "n_inputs", 1)
+    bias_std = nonnegative_real(bias_std, "bias_std")
+    input_std = positive_real(input_std, "input_std")
+    if not isinstance(backward, (bool, np.bool_)):
+        raise TypeError(f"backward must be a bool, got {backward!r}")
+    if batch is None:
+        batch = batch_size(ws, n_inputs, backward=bool(backward))
+    batch = min(_int(batch, "batch", 1), n_networks)
+    scales = _scales(ws, sch, dist, gain, mode, std_value)
+    rng = np.random.default_rng(seed)
+
+    L = len(ws) - 1
+    q = np.empty((n_networks, L))
+    grad = np.empty((n_networks, L)) if backward else None
+    # One weight buffer per layer shape, reused from batch to batch (and, forward only,
+    # from layer to layer): the generator writes into it, nothing is allocated per draw.
+    buffers: dict[tuple[int, int, int, int], np.ndarray] = {}
+
+    def draw(b: int, n_out: int, n_in: int, layer: int) -> np.ndarray:
+        key = (b, n_out, n_in, layer if backward else -1)
+        w = buffers.get(key)
+        if w is None:
+            w = buffers[key] = np.empty((b, n_out, n_in))
+        if dist == "normal":
+            rng.standard_normal(out=w)
+        else:  # U(-1/2, 1/2); the layer's scale 2a is applied to the (smaller) product
+            rng.random(out=w)
+            w -= 0.5
+        return w
+
+    # The unit-scale weights' products are rescaled afterwards: N(0, s^2) = s N(0, 1) and
+    # U(-a, a) = 2a U(-1/2, 1/2). Multiplying z (b x n_out x n_inputs) is cheaper than
+    # multiplying W (b x n_out x n_in) whenever n_inputs < n_in.
+    factor = [s if dist == "normal" else 2.0 * s for s in scales]
+
+    for start in range(0, n_networks, batch):
+        b = min(batch, n_networks - start)
+        rows = slice(start, start + b)
+        x = rng.standard_normal((b, ws[0], n_inputs))
+        x *= input_std
+        weights: list[np.ndarray] = []
+        zs: list[np.ndarray] = []
+        for layer in range(L):
+            w = draw(b, ws[layer + 1], ws[layer], layer)
+            z = np.matmul(w, x)
+            z *= factor[layer]
+            if bias_std > 0.0:
+                z += bias_std * rng.standard_normal((b, ws[layer + 1], 1))
+            q[rows, layer] = np.einsum("bij,bij->b", z, z) / z[0].size
+            x = phi(z)
+            if backward:
+                weights.append(w)
+                zs.append(z)
+        if grad is None:
+            continue
+        delta = rng.standard_normal((b, ws[L], n_inputs))
+        for layer in range(L - 1, -1, -1):
+            grad[rows, layer] = np.einsum("bij,bij->b", delta, delta) / delta[0].size
+            if layer == 0:
+                break
+            back = np.matmul(weights[layer].transpose(0, 2, 1), delta)
+            back *= factor[layer]
+            delta = dphi(zs[layer - 1])
+            delta *= back
+
+    q_mean, q_se = _estimate(q)
+    out = {"q": q_mean, "q_se": q_se}
+    if grad is not None:
+        out["grad_q"], out["grad_q_se"] = _estimate(grad)
+    return out
