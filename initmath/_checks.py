@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-__all__ = ["choice", "nonnegative_real", "positive_real", "shape_tuple"]
+__all__ = ["choice", "integer", "layer_widths", "nonnegative_real", "positive_real", "shape_tuple"]
 
 
 def _is_integer(value: object) -> bool:
@@ -82,3 +82,27 @@ def choice(
         known = sorted(set(opts) | set(aliases or ()))
         raise ValueError(f"unknown {name} {value!r}; expected one of {', '.join(map(repr, known))}")
     return key
+
+
+def integer(value: object, name: str, minimum: int) -> int:
+    """Return ``value`` as a Python int, requiring an integer (not bool) >= ``minimum``."""
+    if not _is_integer(value):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if int(value) < minimum:  # type: ignore[call-overload]
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    return int(value)  # type: ignore[call-overload]
+
+
+def layer_widths(widths: object) -> list[int]:
+    """``[n0, n1, ..., nL]`` as Python ints: at least two entries, each an integer >= 1."""
+    if isinstance(widths, (str, bytes)) or not isinstance(widths, Iterable):
+        raise TypeError(f"widths must be a sequence of integers, got {widths!r}")
+    ws = list(widths)
+    if len(ws) < 2:
+        raise ValueError(f"widths must list the input width and at least one layer, got {widths!r}")
+    for w in ws:
+        if not _is_integer(w):
+            raise TypeError(f"widths must contain integers, got {widths!r}")
+        if int(w) < 1:
+            raise ValueError(f"every entry of widths must be >= 1, got {widths!r}")
+    return [int(w) for w in ws]

@@ -28,14 +28,13 @@ True
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 from . import activations as _activations
-from ._checks import choice, nonnegative_real, positive_real
+from ._checks import choice, integer, layer_widths, nonnegative_real, positive_real
 from .schemes import SCHEME_ALIASES, SCHEMES, bound, std
 
 __all__ = ["DEFAULT_MEMORY", "REFERENCE_DISTRIBUTIONS", "batch_size", "simulate_numpy"]
@@ -49,23 +48,6 @@ REFERENCE_DISTRIBUTIONS: tuple[str, ...] = ("normal", "uniform")
 DEFAULT_MEMORY = 32 * 2**20
 
 _F64 = np.dtype(np.float64).itemsize
-
-
-def _int(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if int(value) < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _widths(widths: object) -> list[int]:
-    if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence | np.ndarray):
-        raise TypeError(f"widths must be a sequence of integers, got {widths!r}")
-    ws = [_int(w, "every entry of widths", 1) for w in widths]
-    if len(ws) < 2:
-        raise ValueError(f"widths must list the input width and at least one layer, got {widths!r}")
-    return ws
 
 
 def batch_size(
@@ -102,9 +84,9 @@ def batch_size(
     >>> batch_size([128] * 11)  # 128 kB of weights per network and layer
     250
     """
-    ws = _widths(widths)
-    n_inputs = _int(n_inputs, "n_inputs", 1)
-    memory = _int(memory, "memory", 1)
+    ws = layer_widths(widths)
+    n_inputs = integer(n_inputs, "n_inputs", 1)
+    memory = integer(memory, "memory", 1)
     sizes = [a * b for a, b in zip(ws[1:], ws[:-1])]
     if backward:
         per_network = sum(sizes) + sum(ws[1:]) * n_inputs + 3 * max(ws) * n_inputs
@@ -204,20 +186,20 @@ def simulate_numpy(
     >>> sorted(r)
     ['grad_q', 'grad_q_se', 'q', 'q_se']
     """
-    ws = _widths(widths)
+    ws = layer_widths(widths)
     act = _activations.activation(activation)
     phi, dphi = act.numpy, act.numpy_derivative
     sch = choice(scheme, "scheme", SCHEMES, SCHEME_ALIASES)
     dist = choice(distribution, "distribution", REFERENCE_DISTRIBUTIONS)
-    n_networks = _int(n_networks, "n_networks", 2)
-    n_inputs = _int(n_inputs, "n_inputs", 1)
+    n_networks = integer(n_networks, "n_networks", 2)
+    n_inputs = integer(n_inputs, "n_inputs", 1)
     bias_std = nonnegative_real(bias_std, "bias_std")
     input_std = positive_real(input_std, "input_std")
     if not isinstance(backward, (bool, np.bool_)):
         raise TypeError(f"backward must be a bool, got {backward!r}")
     if batch is None:
         batch = batch_size(ws, n_inputs, backward=bool(backward))
-    batch = min(_int(batch, "batch", 1), n_networks)
+    batch = min(integer(batch, "batch", 1), n_networks)
     scales = _scales(ws, sch, dist, gain, mode, std_value)
     rng = np.random.default_rng(seed)
 

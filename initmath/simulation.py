@@ -15,7 +15,6 @@ into exactly the result of one run.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -23,7 +22,7 @@ import numba
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ._checks import choice, nonnegative_real, positive_real
+from ._checks import choice, integer, layer_widths, nonnegative_real, positive_real
 from . import activations as _activations
 from .activations import Activation
 from .distributions import DISTRIBUTIONS, TRUNCATION, truncated_normal_std
@@ -166,28 +165,6 @@ class SimulationResult:
         return "\n".join(lines)
 
 
-def _int(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if int(value) < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _widths(widths: object) -> np.ndarray:
-    if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence | np.ndarray):
-        raise TypeError(f"widths must be a sequence of integers, got {widths!r}")
-    ws = list(widths)
-    if len(ws) < 2:
-        raise ValueError(f"widths must list the input width and at least one layer, got {widths!r}")
-    for w in ws:
-        if isinstance(w, (bool, np.bool_)) or not isinstance(w, (numbers.Integral, np.integer)):
-            raise TypeError(f"widths must contain integers, got {widths!r}")
-        if int(w) < 1:
-            raise ValueError(f"every entry of widths must be >= 1, got {widths!r}")
-    return np.array([int(w) for w in ws], dtype=np.int64)
-
-
 def _hist_ranges(hist_range: object) -> np.ndarray:
     defaults = {"pre": (-5.0, 5.0), "act": (-5.0, 5.0), "grad": (-5.0, 5.0)}
     if hist_range is not None:
@@ -282,13 +259,13 @@ def simulate(
     >>> bool(abs(r.q[-1] - 2.0) < 5 * r.q_se[-1])  # He on unit inputs: q = 2 at every layer
     True
     """
-    ws = _widths(widths)
+    ws = np.array(layer_widths(widths), dtype=np.int64)
     act: Activation = _activations.activation(activation)
     sch = choice(scheme, "scheme", SCHEMES, SCHEME_ALIASES)
     dist = choice(distribution, "distribution", DISTRIBUTIONS)
-    n_networks = _int(n_networks, "n_networks", 2)
-    n_inputs = _int(n_inputs, "n_inputs", 1)
-    first_network = _int(first_network, "first_network", 0)
+    n_networks = integer(n_networks, "n_networks", 2)
+    n_inputs = integer(n_inputs, "n_inputs", 1)
+    first_network = integer(first_network, "first_network", 0)
     bias_std = nonnegative_real(bias_std, "bias_std")
     input_std = positive_real(input_std, "input_std")
     if not isinstance(backward, (bool, np.bool_)):
@@ -296,10 +273,10 @@ def simulate(
     if isinstance(record, str):
         record = (record,)
     rec = {choice(r, "record", RECORDS) for r in record}
-    bins = _int(bins, "bins", 1)
+    bins = integer(bins, "bins", 1)
     ranges = _hist_ranges(hist_range)
     if threads is not None:
-        threads = _int(threads, "threads", 1)
+        threads = integer(threads, "threads", 1)
         if threads > numba.config.NUMBA_NUM_THREADS:
             raise ValueError(
                 f"threads must be <= {numba.config.NUMBA_NUM_THREADS} (NUMBA_NUM_THREADS), got {threads}"
