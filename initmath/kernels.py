@@ -23,7 +23,7 @@ import numba
 import sympy as sp
 
 from . import rng
-from .activations import X, Activation
+from .activations import Activation
 
 __all__ = ["DIST_CODES", "cache_dir", "kernel_module"]
 
@@ -247,11 +247,9 @@ def cache_dir() -> Path:
 
 
 def _print(expr: sp.Expr) -> str:
-    # Evaluate constants once at 20 digits, then print with math.* functions only.
-    code = sp.pycode(sp.N(expr, 20), fully_qualified_modules=True)
-    if "x" not in code and X in expr.free_symbols:  # pragma: no cover - defensive
-        raise ValueError(f"cannot print {expr}")
-    return code.replace(str(X), "x") if str(X) != "x" else code
+    # Evaluate constants once at 20 digits, then print with math.* functions only. The
+    # activation's variable X is the symbol x, which is the kernels' argument name.
+    return sp.pycode(sp.N(expr, 20), fully_qualified_modules=True)
 
 
 _MODULES: dict[str, ModuleType] = {}
