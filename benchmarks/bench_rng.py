@@ -10,7 +10,8 @@ Prints
    an empty Numba cache (compilation), then in a second fresh process with the same cache
    (loading from disk), with Numba's cache hit/miss counts;
 2. standard normals per second (best of ``--repeat`` after a warm-up call): ``fill_normal``
-   on one thread, the ``prange`` kernel (one stream per row) on 1 and 2 threads,
+   and ``ziggurat_fill`` on one thread, the ``prange`` kernel (one stream per row) on 1 and
+   2 threads,
    ``Generator(Philox(0)).standard_normal`` and ``default_rng().standard_normal``; uniforms
    for comparison.
 """
@@ -116,6 +117,7 @@ def throughput_report(n: int, repeat: int) -> None:
     pcg = np.random.default_rng()
     normals: list[tuple[str, int, Callable[[], object]]] = [
         ("initmath fill_normal, 1 thread", n, lambda: rng.fill_normal(k0, k1, 0, 0, out)),
+        ("initmath ziggurat_fill, 1 thread", n, lambda: rng.ziggurat_fill(k0, k1, 0, 0, out)),
         ("initmath prange kernel, 1 thread", rows.size, prange_on(1)),
     ]
     if numba.config.NUMBA_NUM_THREADS >= 2:

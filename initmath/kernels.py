@@ -61,19 +61,24 @@ def _even(n):
 
 
 @numba.njit(**_OPTS)
+def _zig(k0, k1, stream, pos, out, std):
+    # ziggurat normals at word position pos (two per word); return the next even position
+    ziggurat_fill(k0, k1, stream, 2 * pos, out, std)
+    return pos + _even((out.size + 1) >> 1)
+
+
+@numba.njit(**_OPTS)
 def draw_weights(k0, k1, stream, pos, dist, scale, cut, w):
-    """Fill w (rows x cols, C-contiguous) from stream position pos; return the next (even)
-    position. Gaussian weights come from the ziggurat (one 64-bit word per weight, no
-    transcendental function in the common case): drawing them is most of the engine's work.
+    """Fill w (rows x cols, C-contiguous) from stream word position pos; return the next
+    (even) position. Gaussian weights come from the ziggurat (half a 64-bit word per weight,
+    no transcendental function in the common case): drawing them is most of the engine's
+    work.
     """
     rows, cols = w.shape
     n = rows * cols
     flat = w.reshape(n)
     if dist == 0:  # normal: scale = std
-        pos = ziggurat_fill(k0, k1, stream, pos, flat)
-        for j in range(n):
-            flat[j] *= scale
-        return _even(pos)
+        return _zig(k0, k1, stream, pos, flat, scale)
     if dist == 1:  # uniform: scale = half-width
         fill_uniform(k0, k1, stream, pos, flat)
         for j in range(n):
@@ -83,16 +88,16 @@ def draw_weights(k0, k1, stream, pos, dist, scale, cut, w):
         batch = np.empty(_even(n + n // 16 + 16))
         filled = 0
         while filled < n:
-            pos = ziggurat_fill(k0, k1, stream, pos, batch)
+            pos = _zig(k0, k1, stream, pos, batch, 1.0)
             for j in range(batch.size):
                 if abs(batch[j]) <= cut:
                     flat[filled] = batch[j] * scale
                     filled += 1
                     if filled == n:
                         break
-        return _even(pos)
+        return pos
     # orthogonal: scale = gain; QR of a Gaussian matrix with the sign fix
-    pos = ziggurat_fill(k0, k1, stream, pos, flat)
+    pos = _zig(k0, k1, stream, pos, flat, 1.0)
     if rows < cols:
         a = np.ascontiguousarray(w.T)
     else:
@@ -106,7 +111,7 @@ def draw_weights(k0, k1, stream, pos, dist, scale, cut, w):
         w[:, :] = q.T
     else:
         w[:, :] = q
-    return _even(pos)
+    return pos
 
 
 @numba.njit(**_OPTS)

@@ -78,10 +78,24 @@ Box–Muller is exact in distribution for exact uniforms: with 53-bit uniforms t
 departures are the discreteness of :math:`U` and the truncation
 :math:`|Z| \le \sqrt{106 \log 2} \approx 8.57`, both at probability :math:`\sim 2^{-53}`.
 It has no rejection step, so normal :math:`j` always uses the same two words: normals are
-addressable like uniforms. (The polar method and NumPy's ziggurat reject, so the position of
-a draw would depend on the draws before it.) Normal :math:`j` and uniform :math:`j` share
+addressable like uniforms. (The polar method and a textbook ziggurat reject, so the position
+of a draw would depend on the draws before it.) Normal :math:`j` and uniform :math:`j` share
 underlying words; to draw both kinds from one stream give them disjoint position ranges
 starting at even positions, or use different streams.
+
+Fast normals: an addressable ziggurat
+-------------------------------------
+:func:`ziggurat_fill` makes normals several times as fast, with Marsaglia and Tsang's
+(2000) 256-layer ziggurat on 32 bits per normal: normal :math:`j` starts from half
+:math:`j \bmod 2` of word :math:`\lfloor j/2 \rfloor` (low half first). The rare draw
+that needs more bits (1.5%) takes them from its own *retry sequence*, word :math:`t` of
+which comes from the block at counter :math:`(j, 1 + \lfloor t/4 \rfloor, \text{stream}, 0)`
+(no stream word uses such a counter), instead of from the next words. So its normals are
+addressable too, and independent: each is an exact ziggurat draw on bits of its own. Its
+normal :math:`j` occupies half of stream
+word :math:`\lfloor j/2 \rfloor`; to mix it with the other kinds in one stream, give it
+word positions of its own (the engine draws ziggurat normals at normal position
+:math:`2p` for word position :math:`p`).
 
 Guarantees
 ----------
@@ -549,21 +563,23 @@ def normals(seed: int, stream: int, n: int, offset: int = 0) -> npt.NDArray[np.f
     return _draw(fill_normal, seed, stream, n, offset)
 
 
-# -- sequential fast normals: the ziggurat ---------------------------------------------------
+# -- fast addressable normals: the ziggurat --------------------------------------------------
 # Box-Muller costs a log, a sqrt, a sin and a cos per pair; in the engine, where drawing
 # Gaussian weights is most of the work, that dominates. The ziggurat of Marsaglia and Tsang
-# (2000), in Doornik's (2005) ZIGNOR form with independent bits for the layer and the
-# uniform, needs one 64-bit word per normal about 99% of the time and no transcendental
-# function. It rejects, so draws are not addressable one by one: a run of them starts at a
-# word position and reports where it ended, which is all the engine needs (it records the
-# position at which each layer's weights start and can redraw them from there).
-_ZIG_C = 128  # Doornik (2005): R and V below are for 128 layers
-_ZIG_R = 3.442619855899
-_ZIG_V = 9.91256303526217e-3
+# (2000) needs 32 random bits per normal 98.5% of the time and no transcendental function.
+# The design below keeps it addressable (normal j is a pure function of key, stream and j),
+# and splits it into a branch-free pass over a batch and a rare fix-up pass; see the
+# docstring of ziggurat_fill.
+_ZIG_C = 256  # layers; R and V below are Marsaglia and Tsang's (2000) for 256 layers
+_ZIG_R = 3.6541528853610088
+_ZIG_V = 0.00492867323399
+_ZIG_BITS = 23  # bits of the magnitude, as in NumPy's float32 ziggurat
 
 
-def _ziggurat_tables() -> tuple[np.ndarray, np.ndarray]:
-    """Doornik's table: x[0..C] layer edges (x[1] = R, x[C] = 0) and r[i] = x[i+1] / x[i]."""
+def _ziggurat_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Edges x[0..C] (x[0] = V / f(R) the base strip's pseudo-width, x[1] = R, x[C] = 0),
+    the integer acceptance bounds k[i] = ceil(2^23 x[i+1] / x[i]), the scales
+    w[i] = x[i] 2^-23 and the density values f[i] = exp(-x[i]^2 / 2)."""
     x = np.empty(_ZIG_C + 1)
     f = math.exp(-0.5 * _ZIG_R * _ZIG_R)
     x[0] = _ZIG_V / f
@@ -572,88 +588,272 @@ def _ziggurat_tables() -> tuple[np.ndarray, np.ndarray]:
     for i in range(2, _ZIG_C):
         x[i] = math.sqrt(-2.0 * math.log(_ZIG_V / x[i - 1] + f))
         f = math.exp(-0.5 * x[i] * x[i])
-    return x, x[1:] / x[:-1]
+    scale = 2.0**_ZIG_BITS
+    bound = np.ceil(x[1:] / x[:-1] * scale).astype(np.uint64)
+    return x, bound, x[:-1] / scale, np.exp(-0.5 * x * x)
 
 
-_ZIG_X, _ZIG_RATIO = _ziggurat_tables()
-_LOW7 = np.uint64(_ZIG_C - 1)
+_ZIG_X, _ZIG_K, _ZIG_W, _ZIG_F = _ziggurat_tables()
+_LOW8 = np.uint64(_ZIG_C - 1)
+_SIGN_BIT = np.uint64(_ZIG_C)
+_SHIFT9 = np.uint64(9)
+_ONE = np.uint64(1)
+_BATCH = 512  # normals per pass: 256 words, 64 blocks; buffers stay in L1
 
 
 @jit
-def _word(k0, k1, s, p):  # type: ignore[no-untyped-def]
-    """Word at position p of a stream (computes its whole block; callers cache)."""
-    w = _block(k0, k1, s, np.uint64(p >> 2))
-    return w[p & 3]
+def _blocks(k0, k1, s, first, count, out):  # type: ignore[no-untyped-def]
+    """Blocks first .. first + count - 1 of a stream into out[0 : 4 count] (count even).
 
-
-@jit
-def ziggurat_fill(key0: int, key1: int, stream: int, pos: int, out: np.ndarray) -> int:
-    """Fill ``out`` with standard normals by the ziggurat, reading the stream's 64-bit words
-    from position ``pos``; return the position after the last word used.
-
-    Each normal takes one word (53 bits for a uniform on (-1, 1), the low 7 bits, which
-    the uniform does not use, for the layer), plus more only in the rare rejection and tail
-    steps. Deterministic for a given (key, stream, pos), so a range of draws can be
-    repeated by calling again from the same ``pos``.
+    Two blocks per iteration: one block is a chain of dependent multiplications, and two
+    independent chains keep the multiplier busy (about 1.5 times the throughput of one).
     """
+    for b in range(0, count, 2):
+        a0 = np.uint64(first + b) + _ONE
+        a1 = _ZERO
+        a2 = s
+        a3 = _ZERO
+        c0 = a0 + _ONE
+        c1 = _ZERO
+        c2 = s
+        c3 = _ZERO
+        y0 = k0
+        y1 = k1
+        for r in range(10):
+            if r > 0:
+                y0 += _PHILOX_W64_0
+                y1 += _PHILOX_W64_1
+            ha = _mulhi64(_PHILOX_M4x64_0, a0)
+            la = _PHILOX_M4x64_0 * a0
+            hb = _mulhi64(_PHILOX_M4x64_1, a2)
+            lb = _PHILOX_M4x64_1 * a2
+            hc = _mulhi64(_PHILOX_M4x64_0, c0)
+            lc = _PHILOX_M4x64_0 * c0
+            hd = _mulhi64(_PHILOX_M4x64_1, c2)
+            ld = _PHILOX_M4x64_1 * c2
+            a0, a1, a2, a3 = hb ^ a1 ^ y0, lb, ha ^ a3 ^ y1, la
+            c0, c1, c2, c3 = hd ^ c1 ^ y0, ld, hc ^ c3 ^ y1, lc
+        j = 4 * b
+        out[j] = a0
+        out[j + 1] = a1
+        out[j + 2] = a2
+        out[j + 3] = a3
+        out[j + 4] = c0
+        out[j + 5] = c1
+        out[j + 6] = c2
+        out[j + 7] = c3
+
+
+@jit
+def _retry_word(k0, k1, s, h, t):  # type: ignore[no-untyped-def]
+    """Word t of the retry sequence of normal h: block (h, 1 + t // 4, s, 0), word t % 4."""
+    b = philox4x64_10(h, _ONE + np.uint64(t >> 2), s, _ZERO, k0, k1)
+    return b[t & 3]
+
+
+@jit
+def _ziggurat_slow(k0, k1, s, h, r):  # type: ignore[no-untyped-def]
+    """Finish the ziggurat draw of normal h whose first 32 bits r failed the fast test."""
+    t = 0
+    while True:
+        layer = np.int64(r & _LOW8)
+        negative = (r & _SIGN_BIT) != _ZERO
+        magnitude = r >> _SHIFT9
+        if magnitude < _ZIG_K[layer]:  # only for a retry: the fast case
+            x = np.float64(np.int64(magnitude)) * _ZIG_W[layer]
+            return -x if negative else x
+        if layer == 0:  # the tail beyond R (Marsaglia 1964)
+            while True:
+                a = _uniform(_retry_word(k0, k1, s, h, t))
+                b = _uniform(_retry_word(k0, k1, s, h, t + 1))
+                t += 2
+                x = -math.log(1.0 - a) / _ZIG_R
+                y = -math.log(1.0 - b)
+                if 2.0 * y >= x * x:
+                    return -(_ZIG_R + x) if negative else _ZIG_R + x
+        # the wedge of layer i between x[i + 1] and x[i]: accept under the density
+        x = np.float64(np.int64(magnitude)) * _ZIG_W[layer]
+        u = _uniform(_retry_word(k0, k1, s, h, t))
+        t += 1
+        if _ZIG_F[layer] + u * (_ZIG_F[layer + 1] - _ZIG_F[layer]) < math.exp(-0.5 * x * x):
+            return -x if negative else x
+        r = _retry_word(k0, k1, s, h, t) & _MASK32  # rejected: a fresh candidate
+        t += 1
+
+
+@jit
+def _ziggurat_fast(r, std):  # type: ignore[no-untyped-def]
+    """The fast-path candidate of 32 bits r, times std, and whether it is accepted."""
+    layer = np.int64(r & _LOW8)
+    magnitude = r >> _SHIFT9
+    x = np.float64(np.int64(magnitude)) * _ZIG_W[layer] * std
+    return (-x if (r & _SIGN_BIT) != _ZERO else x), magnitude < _ZIG_K[layer]
+
+
+@jit
+def _ziggurat_pairs(words, scale, out, j0, rejected, n_rejected):  # type: ignore[no-untyped-def]
+    """The fast pass: out[2q], out[2q + 1] from the low and high halves of words[q]; append
+    the batch index (j0 + position in out) of every rejected candidate to rejected, and
+    return the new count. Appending every index and counting only the rejected ones keeps
+    the loop free of branches."""
+    for q in range(words.shape[0]):
+        w = words[q]
+        for half in range(2):
+            r = (w >> _SHIFT32) if half else (w & _MASK32)
+            layer = np.int64(r & _LOW8)
+            magnitude = r >> _SHIFT9
+            x = np.float64(np.int64(magnitude)) * _ZIG_W[layer]
+            out[2 * q + half] = (-x if (r & _SIGN_BIT) != _ZERO else x) * scale
+            rejected[n_rejected] = j0 + 2 * q + half
+            n_rejected += 0 if magnitude < _ZIG_K[layer] else 1
+    return n_rejected
+
+
+@jit
+def ziggurat_fill(
+    key0: int, key1: int, stream: int, offset: int, out: np.ndarray, std: float = 1.0
+) -> None:
+    r"""Fill ``out`` with normals of standard deviation ``std`` by the ziggurat, from
+    positions ``offset, offset + 1, ...`` of a stream.
+
+    Callable from Python and from other Numba kernels (``prange`` included). Several times
+    as fast as :func:`fill_normal` and as NumPy's ``standard_normal`` (``benchmarks/
+    bench_rng.py`` measures it); the engine draws its Gaussian weights with it.
+
+    Parameters
+    ----------
+    key0, key1 : int
+        The key, from :func:`seed_key`; taken as ``uint64``.
+    stream : int
+        The stream index, e.g. the network's; taken as ``uint64``.
+    offset : int
+        Position of ``out[0]``, ``>= 0``; ``out[k]`` is normal ``offset + k`` of the
+        stream, whatever the split of a range of positions into calls.
+    out : numpy.ndarray
+        1-D float64 array, written in place.
+    std : float, optional
+        Every normal is multiplied by it.
+
+    Raises
+    ------
+    ValueError
+        If ``offset < 0``.
+
+    Notes
+    -----
+    Normal :math:`j` of a stream starts from the 32-bit half :math:`r` of the stream's
+    64-bit word :math:`\lfloor j/2 \rfloor` (the low half for even :math:`j`, as NumPy's
+    ``next_uint32`` splits Philox words): bits 0–7 pick a layer :math:`i` of Marsaglia and
+    Tsang's (2000) 256-layer ziggurat, bit 8 the sign, bits 9–31 a magnitude
+    :math:`m < 2^{23}`. The candidate is :math:`\pm m\,x_i 2^{-23}`, accepted at once if
+    :math:`m < \lceil 2^{23} x_{i+1}/x_i \rceil` (98.5% of the time: the top layer, which
+    has no core, always goes on). Otherwise the draw continues as the ordinary ziggurat
+    (wedge test, Marsaglia's tail method beyond :math:`R = 3.654`, fresh candidates after
+    a rejection), but every further word it needs comes from normal :math:`j`'s own *retry
+    sequence*, word :math:`t` of which is output word :math:`t \bmod 4` of the block at counter
+    :math:`(j, 1 + \lfloor t/4 \rfloor, \text{stream}, 0)`. Stream words use counters
+    :math:`(b + 1, 0, \text{stream}, 0)`, so retry words never coincide with stream words
+    nor with each other.
+
+    Hence each normal is an exact ziggurat draw from bits nobody else uses: the normals are
+    independent, and normal :math:`j` depends on nothing but the key, the stream and
+    :math:`j`. A sequential ziggurat, which takes its retry words from the words after the
+    candidate, cannot be cut into independent positions like this.
+
+    A batch is drawn in two passes: all candidates without a branch (so that the compiler
+    vectorizes it), then the few rejected ones. The magnitude has 23 bits, as in NumPy's
+    float32 ziggurat: a normal is a multiple of :math:`x_i 2^{-23}` (at most
+    :math:`4.7 \times 10^{-7}`) outside the rare slow path, far finer than any statistic
+    the engine estimates.
+    """
+    off = np.int64(offset)
+    if off < 0:
+        raise ValueError("offset must be >= 0")
     k0 = np.uint64(key0)
     k1 = np.uint64(key1)
     s = np.uint64(stream)
-    p = np.int64(pos)
+    scale = np.float64(std)
     n = out.shape[0]
-    i = 0
-    while i < n:
-        words = _block(k0, k1, s, np.uint64(p >> 2))
-        q = p & 3
-        # The common case, one word per normal, runs through a block's words in a loop;
-        # the rare slow steps fetch their extra words by position.
-        while q < 4 and i < n:
-            w = words[q]
-            q += 1
-            p += 1
-            u = 2.0 * _uniform(w) - 1.0
-            layer = np.int64(w & _LOW7)
-            if abs(u) < _ZIG_RATIO[layer]:
-                out[i] = u * _ZIG_X[layer]
-                i += 1
-                continue
-            if layer == 0:  # the tail beyond R
-                while True:
-                    a = _uniform(_word(k0, k1, s, p))
-                    b = _uniform(_word(k0, k1, s, p + 1))
-                    p += 2
-                    x = math.log(1.0 - a) / _ZIG_R
-                    y = math.log(1.0 - b)
-                    if -2.0 * y >= x * x:
-                        break
-                out[i] = x - _ZIG_R if u < 0 else _ZIG_R - x
-                i += 1
-                break  # p moved past this block's remaining words: refetch
-            x = u * _ZIG_X[layer]
-            f0 = math.exp(-0.5 * (_ZIG_X[layer] * _ZIG_X[layer] - x * x))
-            f1 = math.exp(-0.5 * (_ZIG_X[layer + 1] * _ZIG_X[layer + 1] - x * x))
-            b = _uniform(_word(k0, k1, s, p))
-            p += 1
-            if f1 + b * (f0 - f1) < 1.0:
-                out[i] = x
-                i += 1
-            break  # p moved: refetch
-    return p
+    words = np.empty(_BATCH // 2 + 8, np.uint64)
+    rejected = np.empty(_BATCH, np.int64)  # indices in the batch, a list of n_rejected
+    for start in range(0, n, _BATCH):
+        m = min(_BATCH, n - start)
+        h0 = off + start  # the batch's first position
+        first_word = (h0 >> 1) & ~np.int64(3)  # the start of its first block
+        n_blocks = (((h0 + m + 1) >> 1) - first_word + 3) >> 2
+        n_blocks += n_blocks & 1
+        _blocks(k0, k1, s, first_word >> 2, n_blocks, words)
+        j0 = 0
+        n_rejected = 0
+        if h0 & 1:  # an odd first position: the high half of its word
+            out[start], ok = _ziggurat_fast(words[(h0 >> 1) - first_word] >> _SHIFT32, scale)
+            rejected[0] = 0
+            n_rejected = 0 if ok else 1
+            j0 = 1
+        q0 = ((h0 + j0) >> 1) - first_word
+        pairs = (m - j0) >> 1
+        n_rejected = _ziggurat_pairs(
+            words[q0 : q0 + pairs], scale, out[start + j0 : start + j0 + 2 * pairs],
+            j0, rejected, n_rejected,
+        )
+        if j0 + 2 * pairs < m:  # an odd last position: the low half of its word
+            out[start + m - 1], ok = _ziggurat_fast(words[q0 + pairs] & _MASK32, scale)
+            rejected[n_rejected] = m - 1
+            n_rejected += 0 if ok else 1
+        for k in range(n_rejected):  # the fix-up pass, 1.5% of the positions
+            j = rejected[k]
+            h = h0 + j
+            w = words[(h >> 1) - first_word]
+            r = (w >> _SHIFT32) if h & 1 else (w & _MASK32)
+            out[start + j] = _ziggurat_slow(k0, k1, s, np.uint64(h), r) * scale
 
 
-def ziggurat_normals(seed: int, stream: int, n: int, pos: int = 0) -> tuple[npt.NDArray[np.float64], int]:
-    """``n`` ziggurat normals from word position ``pos`` of a stream, and the next position.
+def ziggurat_normals(
+    seed: int, stream: int, n: int, offset: int = 0, std: float = 1.0
+) -> npt.NDArray[np.float64]:
+    """Normals by the ziggurat: positions ``offset`` to ``offset + n - 1`` of a stream.
+
+    The Python face of :func:`ziggurat_fill`, with the checks of :func:`normals`.
+
+    Parameters
+    ----------
+    seed : int
+        In ``[0, 2**128)``; see :func:`seed_key`.
+    stream : int
+        In ``[0, 2**64)``.
+    n : int
+        How many, ``>= 0``.
+    offset : int, optional
+        The first position, ``>= 0``.
+    std : float, optional
+        Standard deviation, finite and ``> 0``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shape ``(n,)``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a non-integer or out-of-range argument.
 
     Examples
     --------
-    >>> z, end = ziggurat_normals(0, stream=1, n=100_000)
-    >>> bool(abs(z.mean()) < 0.02 and abs(z.var() - 1) < 0.02), end >= 100_000
-    (True, True)
+    >>> z = ziggurat_normals(0, stream=1, n=100_000)
+    >>> bool(abs(z.mean()) < 0.02 and abs(z.var() - 1) < 0.02)
+    True
+    >>> bool(np.array_equal(z[5:9], ziggurat_normals(0, stream=1, n=4, offset=5)))
+    True
     """
+    if isinstance(std, (bool, np.bool_)) or not isinstance(std, (numbers.Real, np.floating)):
+        raise TypeError(f"std must be a real number, got {std!r}")
+    if not (math.isfinite(std) and std > 0):
+        raise ValueError(f"std must be finite and > 0, got {std!r}")
     k0, k1 = seed_key(seed)
     s = _as_index(stream, "stream", _U64)
     n = _as_index(n, "n", _MAX_POSITION)
-    pos = _as_index(pos, "pos", _MAX_POSITION - 2 * n - 64)
+    offset = _as_index(offset, "offset", _MAX_POSITION - n)
     out = np.empty(n, dtype=np.float64)
-    end = ziggurat_fill(k0, k1, np.uint64(s), np.int64(pos), out)
-    return out, int(end)
+    ziggurat_fill(k0, k1, np.uint64(s), np.int64(offset), out, np.float64(std))
+    return out
