@@ -114,9 +114,34 @@ def cmd_test(args: list[str], crosscheck: bool) -> int:
     return _run([python, "-m", "pytest", *args])
 
 
+def _package_digest() -> str:
+    """Hash of the package's sources: the chapters' outputs depend on them too."""
+    h = hashlib.sha256()
+    for path in sorted((ROOT / "initmath").rglob("*.py")):
+        h.update(path.relative_to(ROOT).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _invalidate_stale_execution_cache() -> None:
+    """Jupyter Book's execution cache keys a chapter on its own code only, and Sphinx re-reads
+    only changed files: a chapter whose code is unchanged would keep outputs computed by an
+    older ``initmath``. So both caches are dropped whenever the package's sources change."""
+    build = ROOT / "_build"
+    stamp = build / ".initmath-sources"
+    digest = _package_digest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    for cache in (".jupyter_cache", ".doctrees"):
+        shutil.rmtree(build / cache, ignore_errors=True)
+    build.mkdir(exist_ok=True)
+    stamp.write_text(digest)
+
+
 def cmd_book(args: list[str]) -> int:
     python = ensure_env()
     jb = python.parent / "jupyter-book"
+    _invalidate_stale_execution_cache()
     # -W: warnings are errors; -n: nitpicky cross-references; --keep-going: report them all.
     code = _run([jb, "build", ".", "--builder", "html", "-W", "-n", "--keep-going", *args])
     index = ROOT / "_build" / "html" / "index.html"
