@@ -8,7 +8,7 @@ For :math:`z \\sim N(0, 1)` and a pre-activation of second moment :math:`q`,
 
 :math:`M_2` drives the forward variance map and :math:`D_2` the backward one.
 
-How each is computed, and reported in :attr:`Moment.exact`:
+How each is computed, and reported in ``Moment.exact``:
 
 * **exact**: when every piece of :math:`\\phi^k` (or :math:`\\phi'^k`) is a sum of
   polynomial-times-exponential terms in :math:`x` (linear, ReLU, leaky ReLU, ELU, SELU, and

@@ -3,15 +3,15 @@
 Every scheme is "variance :math:`= g^2 \\cdot c / \\mathrm{fan}`" for some fan, constant and
 default gain, except the fixed-scale ``"normal"``:
 
-===========  ====================  ===========  =====================  =========================
+===========  ====================  ===========  ======================  =========================
 scheme       default fan           :math:`c`    default gain :math:`g`  source
-===========  ====================  ===========  =====================  =========================
-lecun        fan_in                1            1 (linear)             LeCun et al. 1998
-xavier       fan_avg               1            1 (linear)             Glorot & Bengio 2010
-he           fan_in                1            :math:`\\sqrt2` (ReLU)  He et al. 2015
-standard     fan_in                1/3          1                      :math:`U(\\pm1/\\sqrt{n})`
-normal       --                    --           1                      std fixed (0.01)
-===========  ====================  ===========  =====================  =========================
+===========  ====================  ===========  ======================  =========================
+lecun        fan_in                1            1 (linear)              LeCun et al. 1998
+xavier       fan_avg               1            1 (linear)              Glorot & Bengio 2010
+he           fan_in                1            :math:`\\sqrt2` (ReLU)   He et al. 2015
+standard     fan_in                1/3          1                       :math:`U(\\pm1/\\sqrt{n})`
+normal       --                    --           1                       std fixed (0.01)
+===========  ====================  ===========  ======================  =========================
 
 with fan_avg :math:`= (\\mathrm{fan_{in}} + \\mathrm{fan_{out}})/2`, so Xavier is
 :math:`2/(\\mathrm{fan_{in}} + \\mathrm{fan_{out}})`. Keras's and JAX's ``VarianceScaling(scale,

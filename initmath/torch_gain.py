@@ -18,7 +18,8 @@ from ._checks import nonnegative_real
 
 __all__ = ["TORCH_NONLINEARITIES", "ActivationSpec", "parse_activation", "split_spec", "torch_gain"]
 
-#: An activation: a name, or ``(name, parameter)`` such as ``("leaky_relu", 0.2)``.
+#: The type of an ``activation`` argument, a name or ``(name, parameter)`` such as
+#: ``("leaky_relu", 0.2)``.
 ActivationSpec: TypeAlias = str | tuple[str, float]
 
 _LINEAR_LIKE = (

@@ -167,6 +167,8 @@ def compare(
 # is checked together with the maps it feeds.
 _OWN = {"lecun": "linear", "xavier": "tanh", "he": "relu", "standard": "tanh", "normal": "tanh"}
 
+#: How :func:`verify` checks each formula of the registry, by name: the keyword arguments of
+#: the simulation and of the comparison (widths, activation, scheme, quantity, layer, ...).
 CHECKS: dict[str, dict[str, Any]] = {
     "forward_map": dict(activation="relu", scheme="he", widths=[256] * 6, bias_std=0.5),
     "backward_map": dict(activation="relu", scheme="he", widths=[256] * 6, backward=True,
