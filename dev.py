@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """One entry point for setting up, testing and building initmath.
 
-Needs only Python >= 3.11 with ``venv`` and ``pip``::
+Needs only Python >= 3.11 with ``venv`` and ``pip`` (``check-html`` also needs Chromium and
+npm)::
 
     python3 dev.py book    # build the HTML book into _build/html
     python3 dev.py test    # run the whole test suite
+    python3 dev.py check-html   # after `book`: check the HTML in headless Chromium
 
 Each command creates ``.venv`` on first use and installs the package (editable) with the
 exact versions pinned in ``requirements/constraints.txt``. A stamp file records what was
@@ -163,8 +165,16 @@ def main(argv: list[str] | None = None) -> int:
         help="also install PyTorch from a wheel on this machine, if any, for cross-check tests",
     )
     sub.add_parser("book", help="build the HTML book (extra arguments go to jupyter-book)")
+    sub.add_parser(
+        "check-html",
+        help="open the built book in headless Chromium: math, images, links "
+        "(tools/check_html.py; needs chromium and npm)",
+    )
     sub.add_parser("setup", help="only create and update .venv")
     ns, rest = parser.parse_known_args(argv)
+    if ns.command == "check-html":
+        # standard library only: no .venv needed
+        return _run([sys.executable, ROOT / "tools" / "check_html.py", *rest])
     if ns.command == "test":
         return cmd_test(rest, ns.crosscheck)
     if ns.command == "book":
