@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 CONSTRAINTS = ROOT / "requirements" / "constraints.txt"
 STAMP = VENV / ".initmath-installed"
-EXTRAS = "book,test"
+EXTRAS = "book,test,data"
 # Versions of the optional frameworks that the cross-check tests compare against. They are
 # installed only from wheels already on this machine (pip's --no-index), never downloaded:
 # PyPI's default torch wheel is a multi-gigabyte CUDA build.

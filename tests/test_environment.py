@@ -26,8 +26,8 @@ def _parse(req: str) -> tuple[str, frozenset[str]]:
 def _pyproject_requirements() -> dict[str, frozenset[str]]:
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     reqs = list(meta["dependencies"])
-    for extra in ("book", "test"):
-        reqs += meta["optional-dependencies"][extra]
+    for extra in meta["optional-dependencies"].values():
+        reqs += extra
     return dict(_parse(r) for r in reqs)
 
 
@@ -85,3 +85,11 @@ def test_jupyter_book_stays_below_2():
                                   "_toc.yml", "environment.yml", "book/references.bib"])
 def test_project_files_exist(path):
     assert (ROOT / path).is_file()
+
+
+def test_dev_py_installs_every_extra():
+    """The README's commands install all optional dependencies the book and tests use."""
+    m = re.search(r'^EXTRAS = "([^"]+)"', (ROOT / "dev.py").read_text(), re.M)
+    assert m, "dev.py defines EXTRAS"
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert set(m.group(1).split(",")) == set(meta["optional-dependencies"])
