@@ -13,14 +13,17 @@ Layers, each importing only those before it:
 
 1. NumPy only: :mod:`~initmath.shapes` (fans), :mod:`~initmath.distributions`,
    :mod:`~initmath.torch_gain`, :mod:`~initmath.schemes` (variance, std, bound),
-   :mod:`~initmath.samplers` (init).
+   :mod:`~initmath.samplers` (init), :mod:`~initmath.datasets` (offline data; needs the
+   ``data`` extra).
 2. SymPy: :mod:`~initmath.activations` (each activation one SymPy expression),
    :mod:`~initmath.moments` (Gaussian moments, exact or numeric), :mod:`~initmath.gains`.
 3. :mod:`~initmath.derivations` and the formula registry :mod:`~initmath.registry`.
 4. Numba: :mod:`~initmath.rng` (Philox streams), :mod:`~initmath.kernels` (generated per
    activation), :mod:`~initmath.simulation`, :mod:`~initmath.stats` (exact, mergeable
    estimates).
-5. :mod:`~initmath.verification` (formula against simulation; ``python -m initmath verify``).
+5. :mod:`~initmath.verification` (formula against simulation; ``python -m initmath verify``),
+   :mod:`~initmath.training` (a small exact trainer: does the initialization matter for
+   learning?).
 
 Importing :mod:`initmath` loads layer 1 only; SymPy, mpmath and SciPy are imported the first
 time a layer-2 or layer-3 name is used.

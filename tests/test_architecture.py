@@ -1,0 +1,60 @@
+"""The package's layers: each module imports only modules of its own layer or the ones below.
+
+The layers are those of the package docstring (``initmath/__init__.py``); the book's chapter
+helpers (``chapter_*``) sit on top of everything. A new module must be placed here.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "initmath"
+
+LAYERS = {
+    0: ["_checks"],
+    1: ["shapes", "distributions", "torch_gain", "schemes", "samplers", "datasets"],
+    2: ["activations", "moments", "gains"],
+    3: ["derivations", "registry"],
+    4: ["rng", "kernels", "simulation", "stats", "reference"],
+    5: ["verification", "training", "plotting", "__main__"],
+    6: [p.stem for p in PACKAGE.glob("chapter_*.py")],
+}
+LAYER_OF = {module: layer for layer, modules in LAYERS.items() for module in modules}
+
+
+def _package_imports(path: Path) -> set[str]:
+    """Modules of the package that ``path`` imports, at any depth of its code."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level == 1 and node.module:
+                found.add(node.module.split(".")[0])
+            elif node.level == 1:
+                found.update(alias.name for alias in node.names)
+            elif node.module and node.module.startswith("initmath."):
+                found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found.update(a.name.split(".")[1] for a in node.names
+                         if a.name.startswith("initmath."))
+    return found
+
+
+def test_every_module_has_a_layer():
+    modules = {p.stem for p in PACKAGE.glob("*.py")} - {"__init__"}
+    assert modules == set(LAYER_OF), modules ^ set(LAYER_OF)
+
+
+@pytest.mark.parametrize("module", sorted(LAYER_OF))
+def test_imports_go_down_only(module):
+    layer = LAYER_OF[module]
+    for imported in _package_imports(PACKAGE / f"{module}.py"):
+        assert LAYER_OF[imported] <= layer, (
+            f"{module} (layer {layer}) imports {imported} (layer {LAYER_OF[imported]})")
+
+
+def test_the_check_sees_imports():
+    imports = _package_imports(PACKAGE / "training.py")
+    assert {"samplers", "activations", "_checks"} <= imports
