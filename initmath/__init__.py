@@ -16,14 +16,17 @@ Layers, each importing only those before it:
    :mod:`~initmath.samplers` (init), :mod:`~initmath.datasets` (offline data; needs the
    ``data`` extra).
 2. SymPy: :mod:`~initmath.activations` (each activation one SymPy expression),
-   :mod:`~initmath.moments` (Gaussian moments, exact or numeric), :mod:`~initmath.gains`.
-3. :mod:`~initmath.derivations` and the formula registry :mod:`~initmath.registry`.
+   :mod:`~initmath.moments` (Gaussian moments, exact or numeric), :mod:`~initmath.gains`,
+   :mod:`~initmath.meanfield` (length and correlation maps, criticality).
+3. :mod:`~initmath.derivations` and the formula registry :mod:`~initmath.registry`;
+   :mod:`~initmath.finite_width` (exact 1/width effects).
 4. Numba: :mod:`~initmath.rng` (Philox streams), :mod:`~initmath.kernels` (generated per
    activation), :mod:`~initmath.simulation`, :mod:`~initmath.stats` (exact, mergeable
-   estimates).
+   estimates), :mod:`~initmath.reference` (a NumPy reference), :mod:`~initmath.jacobian`
+   (input-output Jacobian spectra).
 5. :mod:`~initmath.verification` (formula against simulation; ``python -m initmath verify``),
    :mod:`~initmath.training` (a small exact trainer: does the initialization matter for
-   learning?).
+   learning?), :mod:`~initmath.lsuv` (layer-sequential unit-variance initialization).
 
 Importing :mod:`initmath` loads layer 1 only; SymPy, mpmath and SciPy are imported the first
 time a layer-2 or layer-3 name is used.
@@ -47,6 +50,9 @@ if TYPE_CHECKING:
     from .registry import Formula, formulas
     from .simulation import SimulationResult, simulate
     from .verification import Verification, predict, verify
+    from .meanfield import (chi1, correlation_map, critical_line, depth_scales, fixed_point,
+                            length_map)
+    from .finite_width import kurtosis, log_norm_moments
 
 __version__ = "0.1.0"
 
@@ -66,6 +72,14 @@ _LAZY = {
     "predict": "verification",
     "verify": "verification",
     "Verification": "verification",
+    "length_map": "meanfield",
+    "fixed_point": "meanfield",
+    "chi1": "meanfield",
+    "correlation_map": "meanfield",
+    "critical_line": "meanfield",
+    "depth_scales": "meanfield",
+    "kurtosis": "finite_width",
+    "log_norm_moments": "finite_width",
 }
 
 __all__ = [
@@ -86,11 +100,19 @@ __all__ = [
     "activation_names",
     "backward_gain",
     "bound",
+    "chi1",
+    "correlation_map",
+    "critical_line",
+    "depth_scales",
     "derivative_moment",
     "fans",
+    "fixed_point",
     "formulas",
     "gain",
     "init",
+    "kurtosis",
+    "length_map",
+    "log_norm_moments",
     "moment",
     "predict",
     "register_activation",
@@ -102,13 +124,24 @@ __all__ = [
 ]
 
 
+# Submodules that ``initmath.<name>`` imports on first use (``initmath.plotting``, ...).
+_SUBMODULES = frozenset({
+    "activations", "datasets", "derivations", "distributions", "finite_width", "gains",
+    "jacobian", "kernels", "lsuv", "meanfield", "moments", "plotting", "reference",
+    "registry", "rng", "samplers", "schemes", "shapes", "simulation", "stats", "torch_gain",
+    "training", "verification",
+})
+
+
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
         globals()[name] = value
         return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'initmath' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)

@@ -16,10 +16,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "initmath"
 LAYERS = {
     0: ["_checks"],
     1: ["shapes", "distributions", "torch_gain", "schemes", "samplers", "datasets"],
-    2: ["activations", "moments", "gains"],
-    3: ["derivations", "registry"],
-    4: ["rng", "kernels", "simulation", "stats", "reference"],
-    5: ["verification", "training", "plotting", "__main__"],
+    2: ["activations", "moments", "gains", "meanfield"],
+    3: ["derivations", "registry", "finite_width"],
+    4: ["rng", "kernels", "simulation", "stats", "reference", "jacobian"],
+    5: ["verification", "training", "lsuv", "plotting", "__main__"],
     6: [p.stem for p in PACKAGE.glob("chapter_*.py")],
 }
 LAYER_OF = {module: layer for layer, modules in LAYERS.items() for module in modules}
@@ -58,3 +58,11 @@ def test_imports_go_down_only(module):
 def test_the_check_sees_imports():
     imports = _package_imports(PACKAGE / "training.py")
     assert {"samplers", "activations", "_checks"} <= imports
+
+
+def test_every_public_submodule_is_an_attribute_of_the_package():
+    import initmath
+
+    public = {m for m in LAYER_OF if not m.startswith(("_", "chapter_"))}
+    assert public == set(initmath._SUBMODULES)
+    assert initmath.datasets.digits is not None and initmath.plotting.style is not None

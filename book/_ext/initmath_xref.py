@@ -29,6 +29,10 @@ def _resolve(app: Sphinx, env: BuildEnvironment, node: nodes.Element,
     objects = env.get_domain("py").objects
     matches = [full for full in objects
                if full.startswith("initmath.") and (full == name or full.endswith("." + suffix))]
+    if len(matches) > 1 and name.startswith("initmath.") and "." not in suffix:
+        # initmath.X is a re-export of a module-level X: prefer initmath.<module>.X
+        top = [m for m in matches if m.count(".") == 2]
+        matches = top or matches
     module = node.get("py:module")
     if len(matches) > 1 and module:  # prefer the module the docstring belongs to
         local = [m for m in matches if m.startswith(module + ".")]
