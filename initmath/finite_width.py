@@ -526,8 +526,8 @@ def mean_second_moment(
     :math:`m_\ell` is the infinite-width prediction; the correction :math:`a_\ell/n` comes
     from the curvature :math:`M''` acting on the network-to-network fluctuations of
     :math:`q`, so it vanishes for the linear, ReLU and leaky ReLU networks, whose :math:`M`
-    is linear. The expectations use 200-node Gauss–Legendre quadrature, the derivatives
-    central differences of it (relative accuracy about :math:`10^{-7}`).
+    is linear. The expectations use :mod:`initmath.meanfield`'s Gauss–Legendre quadrature,
+    the derivatives central differences of it (relative accuracy about :math:`10^{-7}`).
 
     Parameters
     ----------
@@ -553,22 +553,15 @@ def mean_second_moment(
     True
     """
     from ._checks import nonnegative_real, positive_real
-    from .activations import activation as get_activation
+    from .meanfield import _act, _gauss  # the same Gaussian quadrature as the length map
 
-    act = get_activation(activation)
+    act = _act(activation)
     depth = integer(depth, "depth", minimum=1)
     sw2 = positive_real(sigma_w2, "sigma_w2")
     sb2 = nonnegative_real(sigma_b2, "sigma_b2")
     s0 = positive_real(input_std, "input_std")
-    x, w = np.polynomial.legendre.leggauss(100)
-    z = 4.5 * (x + 1)
-    w = w * np.exp(-z * z / 2)
-    z, w = np.concatenate([-z[::-1], z]), np.concatenate([w[::-1], w])
-    w = w / w.sum()
-
     def expect(q: float, power: int) -> float:
-        with np.errstate(over="ignore"):
-            return float((act.numpy(np.sqrt(q) * z) ** power) @ w)
+        return float(_gauss(lambda x: act.numpy(x) ** power, np.asarray(q)))
 
     m = np.empty(depth)
     a = np.empty(depth)

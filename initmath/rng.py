@@ -700,12 +700,9 @@ def _ziggurat_pairs(words, scale, out, j0, rejected, n_rejected):  # type: ignor
         w = words[q]
         for half in range(2):
             r = (w >> _SHIFT32) if half else (w & _MASK32)
-            layer = np.int64(r & _LOW8)
-            magnitude = r >> _SHIFT9
-            x = np.float64(np.int64(magnitude)) * _ZIG_W[layer]
-            out[2 * q + half] = (-x if (r & _SIGN_BIT) != _ZERO else x) * scale
+            out[2 * q + half], ok = _ziggurat_fast(r, scale)
             rejected[n_rejected] = j0 + 2 * q + half
-            n_rejected += 0 if magnitude < _ZIG_K[layer] else 1
+            n_rejected += 0 if ok else 1
     return n_rejected
 
 

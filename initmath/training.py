@@ -178,6 +178,11 @@ def _log_softmax(logits: Array) -> Array:
     return shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))
 
 
+def _cross_entropy(logp: Array, labels: npt.NDArray[np.int64]) -> float:
+    """Mean of -log p(label) over the examples (columns of ``logp``)."""
+    return float(-logp[labels, np.arange(labels.size)].mean())
+
+
 def loss_and_gradients(
     net: Network, x: object, y: object
 ) -> tuple[float, list[Array], list[Array]]:
@@ -201,7 +206,7 @@ def loss_and_gradients(
     zs, hs = _forward(net, xs)
     n = xs.shape[0]
     logp = _log_softmax(zs[-1])
-    loss = float(-logp[labels, np.arange(n)].mean())
+    loss = _cross_entropy(logp, labels)
     delta = np.exp(logp)
     delta[labels, np.arange(n)] -= 1.0
     delta /= n
@@ -254,8 +259,7 @@ class History:
 def _record(history: History, net: Network, x: Array, y: Any, x_test: Array | None,
             y_test: Any) -> float:
     logits, _ = forward(net, x)
-    logp = _log_softmax(logits.T)
-    loss = float(-logp[y, np.arange(len(y))].mean())
+    loss = _cross_entropy(_log_softmax(logits.T), y)
     history.train_loss.append(loss)
     history.train_accuracy.append(float(np.mean(np.argmax(logits, axis=1) == y)))
     if x_test is not None:
