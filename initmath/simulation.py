@@ -26,7 +26,7 @@ from ._checks import choice, integer, layer_widths, nonnegative_real, positive_r
 from . import activations as _activations
 from .activations import Activation
 from .distributions import DISTRIBUTIONS, TRUNCATION, truncated_normal_std
-from .kernels import DIST_CODES, kernel_module
+from .kernels import DIST_CODES, kernel_module, kernel_params
 from .rng import seed_key
 from .schemes import SCHEMES, SCHEME_ALIASES, bound, std
 from .stats import Estimate, Moments
@@ -300,6 +300,7 @@ def simulate(
             scales[layer] = std(shape, sch, distribution=dist, **kw)
 
     kernel = kernel_module(act).run
+    params = kernel_params(act)
     stats = {"q": Moments(L), "mean": Moments(L)}
     if backward:
         stats["grad"] = Moments(L)
@@ -321,7 +322,7 @@ def simulate(
             expl = np.empty(count, dtype=np.int64)
             hist = np.zeros((n_threads, 3, L, hist_total.shape[2]), dtype=np.int64)
             kernel(ws, n_inputs, first_network + start, count, k0, k1, DIST_CODES[dist],
-                   scales, TRUNCATION, bias_std, input_std, bool(backward), ranges,
+                   scales, TRUNCATION, bias_std, input_std, bool(backward), ranges, params,
                    q, mean, grad, expl, hist)
             for e in expl[expl >= 0]:
                 exploded[e] += 1
