@@ -32,6 +32,7 @@ __all__ = [
     "activation_names",
     "register_activation",
     "selu_constants",
+    "stable",
 ]
 
 #: The variable every activation is written in.
@@ -87,6 +88,11 @@ class Activation:
     params: Mapping[sp.Symbol, float] = field(default_factory=dict)
     citation: str | None = None
     description: str = ""
+    #: The expression before :meth:`bind` substituted numbers for its parameters
+    #: (``expr`` itself for an activation that has none or is not bound yet).
+    family: sp.Expr | None = None
+    #: The ``(symbol, value)`` pairs :meth:`bind` substituted into ``family``, in order.
+    bound: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()
 
     # -- parameters ------------------------------------------------------------------------
     def bind(self, *values: float, **named: float) -> Activation:
@@ -106,7 +112,10 @@ class Activation:
         for s in syms:
             val = chosen.get(s, self.params[s])
             subs[s] = _param_value(val, f"{self.name} {s.name}")
-        return Activation(self.name, self.expr.subs(subs), {}, self.citation, self.description)
+        return Activation(
+            self.name, self.expr.subs(subs), {}, self.citation, self.description,
+            family=self.expr, bound=tuple(subs.items()),
+        )
 
     @property
     def is_bound(self) -> bool:
@@ -153,6 +162,14 @@ class Activation:
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r}, {self.expr})"
+
+
+def stable(expr: sp.Expr) -> sp.Expr:
+    """An expression equal to ``expr`` whose printed code is numerically stable.
+
+    (Placeholder: returns ``expr`` unchanged.)
+    """
+    return expr
 
 
 def _param_value(value: object, name: str) -> sp.Expr:

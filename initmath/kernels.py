@@ -27,7 +27,7 @@ from . import rng
 from .activations import Activation
 from .kernel_source import TEMPLATE
 
-__all__ = ["DIST_CODES", "cache_dir", "kernel_module", "kernel_params"]
+__all__ = ["DIST_CODES", "cache_dir", "forget_module", "kernel_module", "kernel_params"]
 
 #: Integer code of each distribution inside the kernels.
 DIST_CODES = {"normal": 0, "uniform": 1, "truncated_normal": 2, "orthogonal": 3}
@@ -84,3 +84,9 @@ def kernel_params(act: Activation) -> np.ndarray:
     """The float64 array passed to a kernel module's ``run`` as ``params``: the activation's
     parameters, read by the generated ``phi(x, p)`` and ``dphi(x, p)``."""
     return np.zeros(1)
+
+
+def forget_module(act: Activation) -> None:
+    """Drop this process's loaded kernel module for ``act``, so that the next
+    :func:`kernel_module` imports it afresh (e.g. after a compilation was interrupted)."""
+    _MODULES.clear()
