@@ -34,7 +34,7 @@ It also predicts the relative variance
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -63,6 +63,7 @@ __all__ = [
     "jacobian_spectrum",
     "linear_gaussian_recursion",
     "linear_gaussian_relative_variance",
+    "predicted_mean_lambda",
     "predicted_relative_variance",
     "relative_variance_closed_form",
     "relative_variance_recursion",
@@ -218,6 +219,29 @@ def _gauss_moment(a: Activation, k: int, derivative: bool) -> Callable[[float], 
     return lambda q: float(np.sum(w * f(math.sqrt(2.0 * q) * t) ** k) / math.sqrt(math.pi))
 
 
+def _mean_field_layers(
+    a: Activation, max_depth: int, sw2: float, sb2: float, input_q: float, moments: bool,
+) -> Iterator[tuple[int, float, float, float]]:
+    """Yield ``(layer, q_layer, E[phi'^2], E[phi'^4])`` along the infinite-width forward map.
+
+    :math:`q_1 = \\sigma_w^2 q_0 + \\sigma_b^2`,
+    :math:`q_{\\ell+1} = \\sigma_w^2 E[\\phi(\\sqrt{q_\\ell}\\xi)^2] + \\sigma_b^2`;
+    the fourth moment is computed only when ``moments`` is true (else NaN).
+    """
+    q = sw2 * input_q + sb2
+    m2_fn, d2_fn = _gauss_moment(a, 2, False), _gauss_moment(a, 2, True)
+    d4_fn = _gauss_moment(a, 4, True) if moments else None
+    for layer in range(1, max_depth + 1):
+        d2 = d2_fn(q)
+        d4 = d4_fn(q) if d4_fn is not None else math.nan
+        if d2 <= 0:
+            raise ValueError(f"E[phi'^2] vanishes at layer {layer} (q={q!r}): no Jacobian")
+        yield layer, q, d2, d4
+        q = sw2 * m2_fn(q) + sb2
+        if not q > 0:
+            raise ValueError(f"the pre-activation second moment reached {q!r} at layer {layer}")
+
+
 def predicted_relative_variance(
     activation: ActivationSpec | Activation,
     depths: Sequence[int],
@@ -248,19 +272,54 @@ def predicted_relative_variance(
     s1 = _S1[_dist(distribution)]
     sw2 = positive_real(sigma_w2, "sigma_w2")
     sb2 = nonnegative_real(sigma_b2, "sigma_b2")
-    q = sw2 * positive_real(input_q, "input_q") + sb2
-    m2_fn, d2_fn, d4_fn = (_gauss_moment(a, 2, False), _gauss_moment(a, 2, True),
-                           _gauss_moment(a, 4, True))
+    q0 = positive_real(input_q, "input_q")
     r, out = 0.0, {}
-    for layer in range(1, max(ds) + 1):
-        d2, d4 = d2_fn(q), d4_fn(q)
-        if d2 <= 0:
-            raise ValueError(f"E[phi'^2] vanishes at layer {layer} (q={q!r}): no Jacobian")
+    for layer, _q, d2, d4 in _mean_field_layers(a, max(ds), sw2, sb2, q0, True):
         r += d4 / d2**2 - 1 - s1
         out[layer] = r
-        q = sw2 * m2_fn(q) + sb2
-        if not q > 0:
-            raise ValueError(f"the pre-activation second moment reached {q!r} at layer {layer}")
+    return np.array([out[d] for d in ds])
+
+
+def predicted_mean_lambda(
+    activation: ActivationSpec | Activation,
+    depths: Sequence[int],
+    *,
+    sigma_w2: float = 1.0,
+    sigma_b2: float = 0.0,
+    input_q: float = 1.0,
+) -> np.ndarray:
+    """Large-width mean-field :math:`E[\\lambda]` after each of ``depths`` layers.
+
+    One layer maps :math:`\\operatorname{tr}(J^\\top J)/n` to
+    :math:`\\operatorname{tr}(J^\\top W^\\top D^2 W J)/n`, on average
+    :math:`\\sigma_w^2 E[\\phi'(\\sqrt{q_\\ell}\\xi)^2]` times the old value, so
+
+    .. math:: E[\\lambda_L] = \\prod_{\\ell=1}^{L} \\sigma_w^2\\,
+              E[\\phi'(\\sqrt{q_\\ell}\\,\\xi)^2],
+
+    along the forward map of :func:`predicted_relative_variance` (the same for Gaussian and
+    orthogonal weights). At a fixed point :math:`q^*` every factor is Poole et al.'s
+    :math:`\\chi_1` (:func:`initmath.meanfield.chi1`), and :math:`E[\\lambda_L] = \\chi_1^L`
+    (Pennington, Schoenholz and Ganguli 2017). This equals the ratio
+    :math:`q_{L+1}/q_1` of second moments only when :math:`x_L = J x_0`, i.e. for bias-free
+    positively homogeneous activations (linear, ReLU, leaky ReLU).
+
+    Examples
+    --------
+    >>> predicted_mean_lambda("relu", [1, 4], sigma_w2=3.0)   # (3/2)^L
+    array([1.5   , 5.0625])
+    >>> predicted_mean_lambda("linear", [2], sigma_w2=1.0)
+    array([1.])
+    """
+    a = _activation(activation)
+    ds = _depth_list(depths, "depths")
+    sw2 = positive_real(sigma_w2, "sigma_w2")
+    sb2 = nonnegative_real(sigma_b2, "sigma_b2")
+    q0 = positive_real(input_q, "input_q")
+    log_m, out = 0.0, {}
+    for layer, _q, d2, _d4 in _mean_field_layers(a, max(ds), sw2, sb2, q0, False):
+        log_m += math.log(sw2 * d2)
+        out[layer] = math.exp(log_m) if log_m < 709.0 else math.inf
     return np.array([out[d] for d in ds])
 
 
@@ -284,20 +343,25 @@ def sample_network(
     sigma_w2: float = 1.0,
     sigma_b2: float = 0.0,
     rng: np.random.Generator,
+    input_q: float = 1.0,
 ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
-    """One input :math:`x_0 \\sim N(0, I_n)`, weights and biases of a ``depth``-layer network.
+    """One input :math:`x_0 \\sim N(0, q_0 I_n)`, weights and biases of a ``depth``-layer network.
 
     Weights are ``initmath.init((width, width), "lecun", distribution=..., gain=sqrt(sigma_w2))``:
     :math:`N(0, \\sigma_w^2/n)` or :math:`\\sigma_w Q` with :math:`Q` Haar-orthogonal.
     Biases are :math:`N(0, \\sigma_b^2)` (zeros, drawing nothing, when ``sigma_b2 == 0``).
+    ``input_q`` is the second moment :math:`q_0` of the input's entries (default 1).
     """
     dist = _dist(distribution)
     n, big_l = integer(width, "width", 1), integer(depth, "depth", 1)
     gain = math.sqrt(positive_real(sigma_w2, "sigma_w2"))
     sb = math.sqrt(nonnegative_real(sigma_b2, "sigma_b2"))
+    q0 = positive_real(input_q, "input_q")
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {rng!r}")
     x0 = rng.standard_normal(n)
+    if q0 != 1.0:
+        x0 *= math.sqrt(q0)
     weights, biases = [], []
     for _ in range(big_l):
         weights.append(init((n, n), "lecun", distribution=dist, gain=gain, rng=rng))
@@ -364,6 +428,8 @@ class JacobianSpectrum:
         :math:`\\lambda^2` over the spectrum of each network.
     spectra : dict of int to numpy.ndarray
         Depth -> ``(n_networks, width)`` squared singular values, descending.
+    input_q : float
+        Second moment of the input's entries.
     """
 
     activation: str
@@ -376,6 +442,7 @@ class JacobianSpectrum:
     m1: np.ndarray
     m2: np.ndarray
     spectra: dict[int, np.ndarray] = field(default_factory=dict)
+    input_q: float = 1.0
 
     @property
     def n_networks(self) -> int:
@@ -446,6 +513,7 @@ def jacobian_spectrum(
     seed: int = 0,
     depths: Sequence[int] | None = None,
     spectrum_depths: Sequence[int] | None = None,
+    input_q: float = 1.0,
 ) -> JacobianSpectrum:
     """Simulate ``n_networks`` random networks and record the spectrum of their Jacobians.
 
@@ -471,6 +539,9 @@ def jacobian_spectrum(
     spectrum_depths : sequence of int, optional
         Depths at which all squared singular values are kept (``numpy.linalg.svd``);
         default ``(depth,)``; ``()`` for none.
+    input_q : float
+        Second moment :math:`q_0 > 0` of the Gaussian input's entries (default 1); the first
+        layer's pre-activations then have second moment :math:`\\sigma_w^2 q_0 + \\sigma_b^2`.
 
     Returns
     -------
@@ -491,6 +562,7 @@ def jacobian_spectrum(
     sb2 = nonnegative_real(sigma_b2, "sigma_b2")
     n_net = integer(n_networks, "n_networks", 2)
     s = integer(seed, "seed", 0)
+    q0 = positive_real(input_q, "input_q")
     ds = list(range(1, big_l + 1)) if depths is None else sorted(set(
         _depth_list(depths, "depths", big_l)))
     if spectrum_depths is None:
@@ -507,22 +579,22 @@ def jacobian_spectrum(
     # threads, and threads competing for busy cores slow QR and SVD down many times over.
     with threadpool_limits(limits=1, user_api="blas"):
         for i in range(n_net):
-            _one_network(act, big_l, n, dist, sw2, sb2, np.random.default_rng([s, i]),
+            _one_network(act, big_l, n, dist, sw2, sb2, q0, np.random.default_rng([s, i]),
                          column, spectra, m1[i], m2[i], i)
     if not (np.all(np.isfinite(m1)) and np.all(np.isfinite(m2))):
         raise FloatingPointError("the Jacobian overflowed; use a smaller depth or sigma_w2")
-    return JacobianSpectrum(act.name, dist, n, sw2, sb2, s, tuple(ds), m1, m2, spectra)
+    return JacobianSpectrum(act.name, dist, n, sw2, sb2, s, tuple(ds), m1, m2, spectra, q0)
 
 
 def _one_network(
-    act: Activation, big_l: int, n: int, dist: str, sw2: float, sb2: float,
+    act: Activation, big_l: int, n: int, dist: str, sw2: float, sb2: float, q0: float,
     rng: np.random.Generator, column: dict[int, int], spectra: dict[int, np.ndarray],
     m1: np.ndarray, m2: np.ndarray, i: int,
 ) -> None:
     """Fill row ``i`` of the outputs for one network drawn from ``rng``."""
     phi, dphi = act.numpy, act.numpy_derivative
     h, weights, biases = sample_network(big_l, n, distribution=dist, sigma_w2=sw2,
-                                        sigma_b2=sb2, rng=rng)
+                                        sigma_b2=sb2, rng=rng, input_q=q0)
     jac = np.eye(n)
     for layer, (w, b) in enumerate(zip(weights, biases), start=1):
         z = w @ h + b

@@ -1,0 +1,132 @@
+"""Facts the theory chapters state about the mathematics and about the literature (issue 11,
+items 15-19).
+
+Each test reads the chapter source (MyST Markdown) or calls the package, and checks the
+statement against an independent reference: SciPy quadrature for the Gaussian integrals, a
+small Monte Carlo simulation, or the bibliography for who proved what.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import integrate
+
+import initmath
+from initmath import finite_width as fw
+from initmath import jacobian as jm
+from initmath import meanfield as mf
+
+BOOK = Path(__file__).resolve().parents[1] / "book"
+OWN_CHAPTERS = ("isometry", "gains", "modern", "finite_width", "random_init", "he",
+                "introduction", "xavier")
+
+
+def chapter(name: str) -> str:
+    return (BOOK / f"{name}.md").read_text(encoding="utf-8")
+
+
+def flat(text: str) -> str:
+    """The text with every run of whitespace replaced by one space."""
+    return re.sub(r"\s+", " ", text)
+
+
+def bib_keys() -> set[str]:
+    return set(re.findall(r"^@\w+\{([^,\s]+),", (BOOK / "references.bib").read_text(), re.M))
+
+
+def bib_entry(key: str) -> str:
+    text = (BOOK / "references.bib").read_text()
+    start = text.index("{" + key + ",")
+    return flat(text[start:text.find("\n}", start)])
+
+
+def gauss(f) -> float:
+    """E[f(z)], z ~ N(0, 1), by adaptive quadrature (independent of the package's rules)."""
+    val, _ = integrate.quad(lambda z: f(z) * math.exp(-z * z / 2) / math.sqrt(2 * math.pi),
+                            -40, 40, epsabs=1e-14, epsrel=1e-13, limit=200)
+    return val
+
+
+# The tanh facts, from SciPy alone.
+TANH_M = gauss(lambda z: math.tanh(z) ** 2)                   # E[tanh(z)^2]
+TANH_D = gauss(lambda z: 1.0 / math.cosh(z) ** 4)             # E[tanh'(z)^2]
+SW2_EXACT = 1.0 / TANH_M                                      # exact gain squared: q* = 1
+
+
+def chi1_at_q(sw2: float, q: float) -> float:
+    return sw2 * gauss(lambda z: 1.0 / math.cosh(math.sqrt(q) * z) ** 4)
+
+
+# -- item 15: the mean squared singular value is not the signal's second moment --------------
+def test_isometry_no_longer_equates_second_moment_and_mean_lambda():
+    text = flat(chapter("isometry"))
+    old = ("The second moment of the signal, which the schemes of the previous chapters keep "
+           "constant, is the mean of the squared singular values")
+    assert old not in text
+    assert "x_L = J x_0" in text and "positively homogeneous" in text
+    assert "E[\\lambda] = \\chi_1^L" in text and "pennington2017" in text
+    # the numbers are glued from the package's chi_1, never typed
+    src = chapter("isometry")
+    assert re.search(r"chi1_t = mf\.chi1\(\"tanh\", SW2_T, 0\.0\)", src)
+    assert 'glue("iso-tanh-exact-chi1", float(chi1_t)' in src
+    assert 'glue("iso-tanh-exact-chiL", float(chi1_t**DEPTH)' in src
+    assert "{glue:text}`iso-tanh-exact-chi1" in src and "{glue:text}`iso-tanh-exact-chiL" in src
+    assert "1.178" not in src and "188" not in src and "190" not in src
+
+
+def test_tanh_exact_gain_keeps_q_but_not_mean_lambda():
+    g = initmath.gain("tanh", convention="exact")
+    assert g**2 == pytest.approx(SW2_EXACT, rel=1e-10)
+    assert mf.fixed_point("tanh", g**2, 0.0) == pytest.approx(1.0, abs=1e-9)
+    chi = mf.chi1("tanh", g**2, 0.0)
+    assert chi == pytest.approx(SW2_EXACT * TANH_D, rel=1e-9)
+    assert chi == pytest.approx(1.1778, abs=5e-5)
+    lam32 = jm.predicted_mean_lambda("tanh", [32], sigma_w2=g**2, input_q=1 / g**2)[0]
+    assert lam32 == pytest.approx((SW2_EXACT * TANH_D) ** 32, rel=1e-7)
+    assert 185 < lam32 < 192   # "E[lambda] ~ 190 at depth 32", while q stays 1
+    q = initmath.predict([64] * 33, "tanh", scheme="lecun", gain=g, input_std=1 / g)[0]
+    assert np.allclose(q, 1.0, atol=1e-9)
+
+
+def test_predicted_mean_lambda_is_the_second_moment_ratio_only_for_homogeneous_nets():
+    # bias-free ReLU: x_L = J x_0, the mean of lambda is the growth of q, (sigma_w^2/2)^L
+    for sw2 in (1.0, 2.0, 3.0):
+        lam = jm.predicted_mean_lambda("relu", [1, 5], sigma_w2=sw2)
+        assert np.allclose(lam, (sw2 / 2) ** np.array([1, 5]), rtol=1e-12)
+    # tanh at sigma_w^2 = 1 from q = 1: an explicit product of SciPy integrals along the map
+    q, prod = 1.0, 1.0
+    for _ in range(6):
+        prod *= chi1_at_q(1.0, q)
+        q = gauss(lambda z, q=q: math.tanh(math.sqrt(q) * z) ** 2)
+    assert jm.predicted_mean_lambda("tanh", [6])[0] == pytest.approx(prod, rel=1e-8)
+
+
+def test_simulated_mean_lambda_follows_chi1_power():
+    # Monte Carlo: tanh at the exact gain, started at q* = 1; E[lambda_L] against chi_1^L.
+    sw2, depth = SW2_EXACT, 8
+    run = jm.jacobian_spectrum("tanh", depth, 96, sigma_w2=sw2, n_networks=40, seed=3,
+                               spectrum_depths=(), input_q=1 / sw2)
+    assert run.input_q == pytest.approx(1 / sw2)
+    m, se = run.mean_lambda()
+    pred = (sw2 * TANH_D) ** np.arange(1, depth + 1)
+    assert np.all(np.abs(m - pred) < 4 * se), (m, pred, se)
+    assert m[-1] - 4 * se[-1] > 1.5   # and it has grown, although q has not
+
+
+def test_input_q_keeps_default_networks_and_is_validated():
+    a = jm.sample_network(3, 5, rng=np.random.default_rng(1))
+    b = jm.sample_network(3, 5, rng=np.random.default_rng(1), input_q=1.0)
+    c = jm.sample_network(3, 5, rng=np.random.default_rng(1), input_q=4.0)
+    assert np.array_equal(a[0], b[0]) and np.allclose(c[0], 2.0 * a[0], rtol=0, atol=0)
+    for bad in (0.0, -1.0, math.nan, math.inf):
+        with pytest.raises(ValueError, match="input_q"):
+            jm.jacobian_spectrum("tanh", 2, 3, n_networks=2, input_q=bad)
+        with pytest.raises(ValueError, match="input_q"):
+            jm.predicted_mean_lambda("tanh", [2], input_q=bad)
+
+
