@@ -60,9 +60,18 @@ def gain(
     Where the two conventions differ (exact values from :func:`initmath.moment`):
 
     * **tanh**: PyTorch 5/3 = 1.667, exact 1.5925. PyTorch's gain is 4.7% larger, so each
-      layer multiplies the pre-activation second moment by about 1.095 (near :math:`q=1`):
-      tanh is then in its mildly chaotic regime rather than exactly preserving :math:`q`.
-      The 5/3 has no derivation behind it (pytorch issue #24991).
+      layer multiplies the pre-activation second moment by about 1.095 near :math:`q = 1`,
+      and the second moment settles at :math:`q^* \\approx 1.178` instead of 1. Both gains
+      are on the chaotic side of Poole et al.'s (2016) order-to-chaos transition:
+      :math:`\\chi_1 = \\sigma_w^2 E[\\phi'(\\sqrt{q^*} z)^2]` is 1.178 for the exact gain
+      (at :math:`q^* = 1`) and 1.210 for 5/3 (:func:`initmath.meanfield.chi1`); without
+      biases every :math:`\\sigma_w^2 > 1` is chaotic for tanh, and :math:`\\sigma_w^2 > 1` is
+      needed for any non-zero :math:`q^*`. The 5/3 has no derivation behind it: the PyTorch
+      forum thread "calculate_gain('tanh')"
+      (https://discuss.pytorch.org/t/calculate-gain-tanh/20854) justifies it empirically, by
+      the activations of a deep tanh network keeping a stable standard deviation in a trial.
+      PyTorch issue #24991 asks to add SELU to ``calculate_gain``; one comment there asks how
+      the table's values were computed.
     * **sigmoid**: PyTorch 1, exact 1.846. The exact gain is large because it must undo the
       sigmoid's mean of 1/2; PyTorch's 1 makes the second moment of the next layer's input
       shrink by :math:`E[\\sigma(z)^2] \\approx 0.29` per layer at first (it then settles at a

@@ -130,3 +130,35 @@ def test_input_q_keeps_default_networks_and_is_validated():
             jm.predicted_mean_lambda("tanh", [2], input_q=bad)
 
 
+# -- item 16: PyTorch's tanh gain ---------------------------------------------------------------
+def test_both_tanh_gains_are_chaotic():
+    chi_exact = mf.chi1("tanh", SW2_EXACT, 0.0)
+    chi_torch = mf.chi1("tanh", (5 / 3) ** 2, 0.0)
+    q_torch = mf.fixed_point("tanh", (5 / 3) ** 2, 0.0)
+    assert chi_torch == pytest.approx(chi1_at_q((5 / 3) ** 2, q_torch), rel=1e-8)
+    assert 1.0 < chi_exact < chi_torch
+    assert chi_exact == pytest.approx(1.178, abs=5e-4)
+    assert chi_torch == pytest.approx(1.210, abs=5e-4)
+    for sw2 in (1.02, 1.3, 2.0, 4.0):       # any sigma_w^2 > 1 at sigma_b = 0
+        assert mf.chi1("tanh", sw2, 0.0) > 1.0
+
+
+def test_gain_docstring_no_longer_says_5_3_is_the_chaotic_one():
+    doc = flat(initmath.gain.__doc__ or "")
+    assert "mildly chaotic regime rather than exactly preserving" not in doc
+    assert "(pytorch issue #24991)" not in doc
+    assert "discuss.pytorch.org/t/calculate-gain-tanh/20854" in doc
+    assert "#24991 asks to add SELU" in doc
+
+
+def test_gains_chapter_cites_the_forum_and_the_issue_for_what_they_say():
+    text = flat(chapter("gains"))
+    assert "#24991 asks where it comes from" not in text
+    assert "pytorchforum2018tanh" in text and "pytorch24991" in text
+    assert "discuss.pytorch.org/t/calculate-gain-tanh/20854" in bib_entry("pytorchforum2018tanh")
+    assert "selu" in bib_entry("pytorch24991").lower()
+    src = chapter("gains")
+    assert 'chi_t, chi_x = mf.chi1("tanh", g_t**2, 0.0), mf.chi1("tanh", g_x**2, 0.0)' in src
+    assert "{glue:text}`gains-tanh-exact-chi" in src
+
+
