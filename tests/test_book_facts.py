@@ -162,3 +162,18 @@ def test_gains_chapter_cites_the_forum_and_the_issue_for_what_they_say():
     assert "{glue:text}`gains-tanh-exact-chi" in src
 
 
+# -- item 17: muP ------------------------------------------------------------------------------
+def test_modern_chapter_states_mup_precisely():
+    text = flat(chapter("modern"))
+    old = ("In the standard and the NTK parametrizations the infinite-width limit does not "
+           "learn features (it is a kernel method)")
+    assert old not in text
+    assert "$1/n_{in}^2$ instead of $1/n_{in}$" in text
+    assert "no stable infinite-width limit if the learning rate is held fixed" in text
+    assert "limit of the NTK parametrization" in text
+    assert "learning rate is set per layer" in text
+    assert "yang2022" in text and "yang2021" in text
+    entry = bib_entry("yang2022")
+    assert "2203.03466" in entry and "Tensor Programs {V}" in entry
+
+
