@@ -26,7 +26,7 @@ class DepthCase:
     simulation: SimulationResult
     predicted_q: np.ndarray
     predicted_grad: np.ndarray
-    factor: float  # predicted q^l / q^(l-1) for l >= 2
+    factor: float  # predicted rho = q^l / q^(l-1) for l >= 2 (not Poole's chi_1)
     max_abs_z: float  # over layers, forward and backward
 
 

@@ -25,10 +25,18 @@ whose law does not depend on :math:`h^{\ell-1}`: the :math:`R_\ell` are i.i.d. a
 independent of the input. With the generating functions :math:`E[t^K]`,
 :math:`E[(\chi^2_k)^2] = k(k+2)` SymPy gives (:func:`ratio_second_moment`)
 :math:`E[R] = 1`, :math:`E[R^2] = 1 + 5/n` for He-ReLU and :math:`R = \chi^2_n/n`,
-:math:`E[R^2] = 1 + 2/n` for LeCun-linear networks.
+:math:`E[R^2] = 1 + 2/n` for LeCun-linear networks. With widths :math:`n_j` the relative
+second moment of :math:`N_L` is a product of factors :math:`1 + 5/n_j`, at most
+:math:`\exp(5\sum_j 1/n_j)`: the growth exponential in the sum of reciprocal widths that
+Hanin and Rolnick (2018, "How to start training: the effect of initialization and
+architecture", NeurIPS) proved for the length of ReLU activations, and Hanin (2018, "Which
+neural net architectures give rise to exploding and vanishing gradients?", NeurIPS) for the
+squared entries of the input-output Jacobian.
 
-**Log-norm (Hanin & Nica).** :math:`\log(N_L/N_0) = \sum_\ell \log R_\ell` is a sum of
-i.i.d. terms, so its mean and variance grow exactly linearly in depth. With
+**Log-norm.** :math:`\log(N_L/N_0) = \sum_\ell \log R_\ell` is a sum of
+i.i.d. terms, so its mean and variance grow exactly linearly in depth (for a bias-free
+network :math:`h^L = J h^0`, a product of random matrices applied to a fixed vector, whose
+log-norm Hanin and Nica (2020) show to be asymptotically Gaussian). With
 :math:`E[\log\chi^2_k] = \psi(k/2) + \log 2` and
 :math:`\operatorname{Var}[\log\chi^2_k] = \psi'(k/2)`, mixing over :math:`K` gives the
 per-layer mean :math:`\mu(n)` and variance :math:`v(n)` (:func:`log_ratio_exprs`). The event
@@ -334,6 +342,10 @@ def kurtosis(
 
 def ratio_second_moment(activation: object) -> sp.Expr:
     r""":math:`E[R^2]` of the per-layer ratio :math:`R = N_\ell/N_{\ell-1}`, Gaussian weights.
+
+    The ReLU value :math:`1 + 5/n` is the per-layer factor of the law
+    :math:`E[N_L^2]/E[N_L]^2 \propto \prod_j (1 + 5/n_j) \le \exp(5\sum_j 1/n_j)` of Hanin
+    and Rolnick (2018) and Hanin (2018); see the module docstring.
 
     Derived from generating functions at the critical variance: ReLU
     :math:`R = (2/n)\chi^2_K`, :math:`E[R^2 \mid K] = (2/n)^2 K(K+2)` with

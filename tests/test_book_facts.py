@@ -177,3 +177,66 @@ def test_modern_chapter_states_mup_precisely():
     assert "2203.03466" in entry and "Tensor Programs {V}" in entry
 
 
+# -- item 18: who proved the finite-width laws -------------------------------------------------
+def test_finite_width_laws_are_attributed_to_hanin_2018_and_hanin_rolnick():
+    for key, eprint in (("hanin2018", "1801.03744"), ("hanin2018start", "1803.01719")):
+        entry = bib_entry(key)
+        assert eprint in entry and "2018" in entry and "Neural Information Processing" in entry
+    assert "Rolnick" in bib_entry("hanin2018start")
+    assert "How to Start Training" in bib_entry("hanin2018start")
+    assert "Exploding and Vanishing Gradients" in bib_entry("hanin2018")
+    fwt = flat(chapter("finite_width"))
+    assert "{cite:t}`hanin2020` showed that the logarithm of the squared norm of the signal" \
+        not in fwt
+    assert "hanin2018start" in fwt and "hanin2018`" in fwt
+    for name in ("random_init", "he", "gains"):
+        assert "hanin2018start" in chapter(name), name
+    # hanin2020 is never cited alone for a depth-over-width law of the forward signal
+    assert "grow with the ratio of depth to width {cite:p}`hanin2020`" not in flat(chapter("he"))
+    doc = flat(fw.__doc__ or "")
+    assert "Log-norm (Hanin & Nica)" not in doc
+    assert "Hanin and Rolnick (2018" in doc and "Hanin (2018" in doc
+
+
+def test_the_glued_product_law_is_the_package_derivation():
+    src = chapter("finite_width")
+    assert 'glue_math("eq-fw-product"' in src and "```{glue:math} eq-fw-product" in src
+    er2 = fw.ratio_second_moment("relu")
+    # independent: E[(2/n chi^2_K)^2] with K ~ Bin(n, 1/2), summed exactly for small n
+    for n in (1, 2, 7, 30):
+        k = np.arange(n + 1)
+        pk = np.array([math.comb(n, int(i)) for i in k], dtype=float) / 2.0**n
+        direct = float(np.sum(pk * k * (k + 2)) * (2.0 / n) ** 2)
+        assert float(er2.subs(fw.N, n)) == pytest.approx(direct, rel=1e-13)
+    assert float((er2 - 1).subs(fw.N, 1000) * 1000) == pytest.approx(5.0, rel=1e-12)
+
+
+# -- item 19: one symbol for one quantity -------------------------------------------------------
+CHI = re.compile(r"\\chi(?!_1|_\{1\}|\^2|\^\{2\})")
+
+
+@pytest.mark.parametrize("name", OWN_CHAPTERS)
+def test_chi_only_means_poole_chi1_or_chi_square(name):
+    bad = [m.start() for m in CHI.finditer(chapter(name))]
+    assert not bad, [chapter(name)[i - 40:i + 40] for i in bad]
+
+
+def test_introduction_uses_a_ratio_symbol():
+    text = chapter("introduction")
+    assert "\\chi_\\ell" not in text
+    assert "\\rho_\\ell = q^\\ell / q^{\\ell-1}" in text
+    assert "q^L = q^0 \\prod_{\\ell=1}^{L} \\rho_\\ell" in text
+
+
+def test_chi_pattern_can_fail():
+    assert CHI.search(r"$\chi_\ell = q^\ell$") and CHI.search(r"r\"\chi = \frac")
+    assert not CHI.search(r"$\chi_1 = \sigma_w^2$ and $\chi^2_K$")
+
+
+# -- every citation of these chapters is in the bibliography -------------------------------------
+@pytest.mark.parametrize("name", OWN_CHAPTERS)
+def test_cited_keys_exist(name):
+    keys = bib_keys()
+    for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", chapter(name)):
+        for key in group.split(","):
+            assert key.strip() in keys, (name, key)
