@@ -1,92 +1,539 @@
 """Numba kernels of the Monte Carlo engine, generated per activation from its SymPy expression.
 
-The activation and its derivative are printed from SymPy (:func:`sympy.pycode`, ``math``
-functions only) into a small Python module together with the kernels below, written to a
-cache directory and imported. Numba then compiles plain code with the activation inlined, and
-``cache=True`` keeps the machine code across processes (the module's file name is a hash of
-everything it depends on, so a change of activation, template, generator or Numba version
-can never pick up a stale cache).
+The activation and its derivative (through :func:`initmath.activations.stable`) are printed
+by a small printer of this module into Python source that uses only identifiers it generates:
+the pre-activation ``x``, the parameter array ``p`` (``p[0]``, ``p[1]``, ... in the order of
+:attr:`Activation.bound`), ``math.<function>`` for a whitelist of functions
+(:data:`MATH_FUNCTIONS`), ``max``/``min`` and float literals. Any other function or symbol is
+refused with a :class:`ValueError` before anything is written, and the printed code is
+parsed (:mod:`ast`) to check it contains nothing else. The code is filled into
+:data:`initmath.kernel_source.TEMPLATE`, written to the cache directory and imported; Numba
+compiles it with the activation inlined and ``cache=True`` keeps the machine code across
+processes. The module's name is a hash of everything it depends on (source, template,
+generator, Numba, NumPy and Python versions), so a change can never pick up a stale cache;
+parameters are kernel arguments, so every value of a parameter (each leaky-ReLU slope) shares
+one compiled kernel.
 
-The cache directory is ``$INITMATH_CACHE_DIR`` if set, else ``~/.cache/initmath``.
+The cache (``$INITMATH_CACHE_DIR/kernels``, default ``~/.cache/initmath/kernels``): see
+:mod:`initmath.kernel_cache` for its checks (ownership, symlinks, checksums of every file),
+its size bound and the in-memory fallback with one :class:`KernelCacheWarning`.
 """
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import hashlib
-import importlib.util
+import math
 import os
+import re
 import sys
+import threading
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numba
 import numpy as np
 import sympy as sp
+from sympy.codegen.cfunctions import expm1, log1p
 
+from . import kernel_cache as kc
 from . import rng
-from .activations import Activation
+from .activations import X, Activation, stable
+from .kernel_cache import KernelCacheWarning
 from .kernel_source import TEMPLATE
 
-__all__ = ["DIST_CODES", "cache_dir", "forget_module", "kernel_module", "kernel_params"]
+__all__ = [
+    "DIST_CODES",
+    "MATH_FUNCTIONS",
+    "KernelCacheWarning",
+    "cache_dir",
+    "forget_module",
+    "kernel_module",
+    "kernel_params",
+    "kernel_source",
+]
 
 #: Integer code of each distribution inside the kernels.
 DIST_CODES = {"normal": 0, "uniform": 1, "truncated_normal": 2, "orthogonal": 3}
 
+#: Version of this generator (part of every kernel's digest).
+_GENERATOR = "initmath.kernels 2"
+
+#: The SymPy functions a kernel may contain, and the :mod:`math` function each prints as.
+MATH_FUNCTIONS: dict[type, str] = {
+    sp.exp: "exp", sp.log: "log", log1p: "log1p", expm1: "expm1",
+    sp.tanh: "tanh", sp.sinh: "sinh", sp.cosh: "cosh", sp.asinh: "asinh", sp.atan: "atan",
+    sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.erf: "erf", sp.erfc: "erfc",
+    sp.Abs: "fabs",
+}
+_MINMAX: dict[type, str] = {sp.Max: "max", sp.Min: "min"}
+_RELATIONS: dict[type, str] = {
+    sp.StrictLessThan: "<", sp.LessThan: "<=", sp.StrictGreaterThan: ">",
+    sp.GreaterThan: ">=", sp.Equality: "==", sp.Unequality: "!=",
+}
+_STRUCTURE = (sp.Add, sp.Mul, sp.Pow, sp.Piecewise, sp.core.containers.Tuple,
+              sp.functions.elementary.piecewise.ExprCondPair, sp.And, sp.Or, sp.Not)
+_ALLOWED_TYPES = frozenset([*MATH_FUNCTIONS, *_MINMAX, *_RELATIONS, *_STRUCTURE, sp.Symbol,
+                            type(sp.true), type(sp.false)])
+_MATH_ATTRS = frozenset([*MATH_FUNCTIONS.values(), "sqrt", "inf", "nan"])
 
 
 def cache_dir() -> Path:
-    """Where generated kernel modules (and Numba's cache of them) live."""
-    root = os.environ.get("INITMATH_CACHE_DIR")
-    path = Path(root) if root else Path.home() / ".cache" / "initmath"
-    path = path / "kernels"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """Where generated kernel modules (and Numba's cache of them) live:
+    ``$INITMATH_CACHE_DIR/kernels``, else ``~/.cache/initmath/kernels``.
+
+    Raises
+    ------
+    OSError
+        If it is not usable (a symlink, not a directory, owned by another user,
+        world-writable, read-only or full); :func:`kernel_module` then compiles in memory.
+    """
+    try:
+        return kc.kernels_dir()
+    except kc.CacheUnusable as exc:
+        raise OSError(str(exc)) from exc
 
 
-def _print(expr: sp.Expr) -> str:
-    # Evaluate constants once at 20 digits, then print with math.* functions only. The
-    # activation's variable X is the symbol x, which is the kernels' argument name.
-    return sp.pycode(sp.N(expr, 20), fully_qualified_modules=True)
+# -- printing --------------------------------------------------------------------------------
+def _is_number(node: sp.Basic) -> bool:
+    return isinstance(node, (sp.Number, sp.NumberSymbol)) and type(node).__module__.startswith(
+        "sympy.core."
+    )
 
 
-_MODULES: dict[str, ModuleType] = {}
+def _check_whitelist(expr: sp.Basic, names: dict[sp.Symbol, str], what: str) -> None:
+    for node in sp.preorder_traversal(expr):
+        if _is_number(node):
+            continue
+        if type(node) not in _ALLOWED_TYPES:
+            raise ValueError(
+                f"cannot compile the activation's {what} {expr}: {type(node).__name__} "
+                f"({node}) is not one of the supported functions "
+                f"({', '.join(sorted({*MATH_FUNCTIONS.values(), 'Max', 'Min', 'Piecewise'}))})"
+            )
+        if type(node) is sp.Symbol and node not in names:
+            raise ValueError(
+                f"cannot compile the activation's {what} {expr}: symbol {str(node)!r} is "
+                f"neither its variable nor one of its parameters"
+            )
 
 
-def kernel_module(act: Activation) -> ModuleType:
-    """The compiled kernel module for a bound activation (generated and imported once)."""
-    if not act.is_bound:
-        act = act.bind()
-    phi, dphi = _print(act.expr), _print(act.derivative)
-    source = TEMPLATE.format(name=act.name, phi=phi, dphi=dphi)
+class _Printer:
+    """Python source of a whitelisted SymPy expression (see :func:`_check_whitelist`)."""
+
+    def __init__(self, names: dict[sp.Symbol, str]):
+        self.names = names
+
+    def expr(self, e: sp.Basic) -> str:
+        if type(e) is sp.Symbol:
+            return self.names[e]
+        if not e.free_symbols:
+            return self.const(e)
+        t = type(e)
+        if t in (sp.Add, sp.Mul):
+            # all constant factors (terms) become one float, rounded once
+            consts = [a for a in e.args if not a.free_symbols]
+            parts = [self.expr(a) for a in e.args if a.free_symbols]
+            if consts:
+                c = t(*consts)
+                if c != (1 if t is sp.Mul else 0):
+                    parts.insert(0, self.const(c))
+            return "(" + (" + " if t is sp.Add else "*").join(parts) + ")"
+        if t is sp.Pow:
+            return self.pow(*e.args)
+        if t in MATH_FUNCTIONS and len(e.args) == 1:
+            return f"math.{MATH_FUNCTIONS[t]}({self.expr(e.args[0])})"
+        if t in _MINMAX:
+            out = self.expr(e.args[0])
+            for a in e.args[1:]:
+                out = f"{_MINMAX[t]}({out}, {self.expr(a)})"
+            return out
+        if t is sp.Piecewise:
+            out = "math.nan"  # SymPy's value outside every condition
+            for value, cond in reversed(e.args):
+                if cond is sp.true:
+                    out = self.expr(value)
+                else:
+                    out = f"(({self.expr(value)}) if {self.cond(cond)} else ({out}))"
+            return out
+        raise ValueError(f"cannot print {t.__name__} ({e}) into a kernel")
+
+    def pow(self, base: sp.Basic, exp: sp.Basic) -> str:
+        b = self.expr(base)
+        if exp == sp.S.Half:
+            return f"math.sqrt({b})"
+        if exp == -sp.S.Half:
+            return f"(1.0/math.sqrt({b}))"
+        if exp == -1:
+            return f"(1.0/{b})"
+        if isinstance(exp, sp.Integer) and abs(int(exp)) <= 64:
+            return f"({b})**({int(exp)})"
+        return f"({b})**({self.expr(exp)})"
+
+    def cond(self, c: sp.Basic) -> str:
+        t = type(c)
+        if c is sp.true:
+            return "True"
+        if c is sp.false:
+            return "False"
+        if t in _RELATIONS:
+            return f"({self.expr(c.lhs)} {_RELATIONS[t]} {self.expr(c.rhs)})"
+        if t in (sp.And, sp.Or):
+            word = " and " if t is sp.And else " or "
+            return "(" + word.join(self.cond(a) for a in c.args) + ")"
+        if t is sp.Not:
+            return f"(not {self.cond(c.args[0])})"
+        raise ValueError(f"cannot print the condition {c} into a kernel")
+
+    @staticmethod
+    def const(e: sp.Basic) -> str:
+        if e is sp.nan:
+            return "math.nan"
+        if e == sp.oo:
+            return "math.inf"
+        if e == -sp.oo:
+            return "(-math.inf)"
+        v = sp.N(e, 30)
+        if not (isinstance(v, sp.Number) and v.is_real):
+            raise ValueError(f"the constant {e} is not a real number (it evaluates to {v})")
+        f = float(v)
+        if math.isnan(f):
+            return "math.nan"
+        if math.isinf(f):
+            return "math.inf" if f > 0 else "(-math.inf)"
+        text = repr(f)
+        return f"({text})" if text.startswith("-") else text
+
+
+def _check_printed(code: str, n_params: int) -> None:
+    """Parse printed code and refuse anything but the generated identifiers and literals."""
+    try:
+        tree = ast.parse(code, mode="eval")
+    except SyntaxError as exc:
+        raise ValueError(f"internal error: printed kernel code does not parse: {code!r}") from exc
+    ok = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.Call,
+          ast.Attribute, ast.Subscript, ast.Name, ast.Constant, ast.Load, ast.operator,
+          ast.unaryop, ast.boolop, ast.cmpop)
+    for node in ast.walk(tree):
+        bad = not isinstance(node, ok)
+        if isinstance(node, (ast.MatMult, ast.BitOr, ast.BitAnd, ast.BitXor, ast.LShift,
+                             ast.RShift, ast.Invert)):
+            bad = True
+        elif isinstance(node, ast.Name):
+            bad = node.id not in ("x", "p", "math", "max", "min")
+        elif isinstance(node, ast.Attribute):
+            bad = not (isinstance(node.value, ast.Name) and node.value.id == "math"
+                       and node.attr in _MATH_ATTRS)
+        elif isinstance(node, ast.Subscript):
+            s = node.slice
+            bad = not (isinstance(node.value, ast.Name) and node.value.id == "p"
+                       and isinstance(s, ast.Constant) and type(s.value) is int
+                       and 0 <= s.value < n_params)
+        elif isinstance(node, ast.Call):
+            f = node.func
+            bad = bool(node.keywords) or not (
+                isinstance(f, ast.Attribute) or (isinstance(f, ast.Name) and f.id in ("max", "min"))
+            )
+        elif isinstance(node, ast.Constant):
+            bad = type(node.value) not in (int, float, bool)
+        if bad:
+            raise ValueError(
+                f"internal error: printed kernel code {code!r} contains {ast.dump(node)}"
+            )
+
+
+def _print(expr: sp.Basic, params: tuple[sp.Symbol, ...], what: str) -> str:
+    names = {X: "x", **{s: f"p[{i}]" for i, s in enumerate(params)}}
+    _check_whitelist(expr, names, what)
+    code = _Printer(names).expr(expr)
+    _check_printed(code, max(len(params), 1))
+    return code
+
+
+def _family(act: Activation) -> tuple[sp.Expr, sp.Expr, tuple[sp.Symbol, ...]]:
+    """(phi, phi', parameter symbols): the parametric family when ``act`` was bound from one,
+    else its own expressions without parameters."""
+    if act.family is not None and act.bound:
+        syms = tuple(s for s, _ in act.bound)
+        fam = dataclasses.replace(act, expr=act.family, params=dict(act.bound), family=None,
+                                  bound=())
+        return fam.expr, fam.derivative, syms
+    return act.expr, act.derivative, ()
+
+
+def _bound(act: Activation) -> Activation:
+    if not isinstance(act, Activation):
+        raise TypeError(f"act must be an Activation, got {type(act).__name__}: {act!r}")
+    return act if act.is_bound else act.bind()
+
+
+_SPECS: dict[tuple[Any, ...], tuple[str, str]] = {}
+_RNG_TEXT: list[str] = []
+
+
+def _spec(act: Activation) -> tuple[str, str]:
+    """(source, digest) of ``act``'s kernel module."""
+    act = _bound(act)
+    key = (act.name, act.family if act.bound else act.expr, tuple(s for s, _ in act.bound))
+    if key in _SPECS:
+        return _SPECS[key]
+    phi, dphi, syms = _family(act)
+    phi_code = _print(stable(phi), syms, "expression")
+    dphi_code = _print(stable(dphi), syms, "derivative")
+    name = re.sub(r"[^A-Za-z0-9_]", "_", act.name)[:60]
+    source = TEMPLATE.format(name=name, phi=phi_code, dphi=dphi_code)
+    ast.parse(source)  # a template that does not parse fails here, not at import
+    if not _RNG_TEXT:
+        _RNG_TEXT.append(Path(rng.__file__).read_text())
     digest = hashlib.sha256(
-        "\n".join(
-            [source, Path(rng.__file__).read_text(), numba.__version__, sys.version]
-        ).encode()
+        "\n".join([_GENERATOR, source, _RNG_TEXT[0], numba.__version__, np.__version__,
+                   sys.version]).encode()
     ).hexdigest()[:20]
-    if digest in _MODULES:
-        return _MODULES[digest]
-    name = f"initmath_kernel_{digest}"
-    path = cache_dir() / f"{name}.py"
-    if not path.exists() or path.read_text() != source:
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(source)
-        os.replace(tmp, path)  # atomic: concurrent processes never see half a file
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    _MODULES[digest] = module
-    return module
+    _SPECS[key] = (source, digest)
+    return source, digest
+
+
+def kernel_source(act: Activation) -> str:
+    """The Python source of ``act``'s kernel module (what is written to the cache).
+
+    Raises
+    ------
+    ValueError
+        If ``act``'s expression or derivative contains a function outside
+        :data:`MATH_FUNCTIONS`, ``Max``, ``Min``, ``Piecewise`` and arithmetic, a symbol
+        other than its variable and parameters, or a constant that is not real.
+    """
+    return _spec(act)[0]
 
 
 def kernel_params(act: Activation) -> np.ndarray:
-    """The float64 array passed to a kernel module's ``run`` as ``params``: the activation's
-    parameters, read by the generated ``phi(x, p)`` and ``dphi(x, p)``."""
-    return np.zeros(1)
+    """The float64 array passed to a kernel module's ``run`` as ``params``: the values of
+    ``act``'s parameters in the order of :attr:`Activation.bound` (the generated ``phi(x, p)``
+    and ``dphi(x, p)`` read ``p[0]``, ``p[1]``, ...), or one unused zero."""
+    act = _bound(act)
+    if act.family is None or not act.bound:
+        return np.zeros(1)
+    return np.array([float(v) for _, v in act.bound], dtype=np.float64)
+
+
+# -- loading ---------------------------------------------------------------------------------
+_MODULES: dict[str, ModuleType] = {}
+_LOCK = threading.RLock()
+_NUMBA_FILE = re.compile(r"(.*\.py\d+[a-z]*)\.(?:\d+\.nbc|nbi)")
+
+
+class _NoCache(ast.NodeTransformer):
+    """Turn ``cache=True`` (keyword or dict entry) into ``cache=False``."""
+
+    def visit_keyword(self, node: ast.keyword) -> ast.keyword:
+        self.generic_visit(node)
+        if node.arg == "cache":
+            node.value = ast.Constant(False)
+        return node
+
+    def visit_Dict(self, node: ast.Dict) -> ast.Dict:
+        self.generic_visit(node)
+        for i, key in enumerate(node.keys):
+            if isinstance(key, ast.Constant) and key.value == "cache":
+                node.values[i] = ast.Constant(False)
+        return node
+
+
+def _disable_numba_cache(module: ModuleType) -> None:
+    from numba.core.caching import NullCache
+
+    for value in vars(module).values():
+        if isinstance(value, numba.core.dispatcher.Dispatcher):
+            value._cache = NullCache()
+
+
+def _in_memory(source: str, digest: str) -> ModuleType:
+    """The kernel module compiled in memory only (``cache=False``): nothing touches disk."""
+    tree = ast.fix_missing_locations(_NoCache().visit(ast.parse(source)))
+    name = f"initmath_kernel_{digest}_memory"
+    module = ModuleType(name)
+    sys.modules[name] = module
+    exec(compile(tree, f"<initmath kernel {digest}>", "exec"), module.__dict__)  # noqa: S102
+    _disable_numba_cache(module)
+    module.run = _Run(module.run, None)
+    return module
+
+
+class _Entry:
+    """One kernel's files in the cache."""
+
+    def __init__(self, kdir: Path, numba_dir: Path, digest: str, source: bytes):
+        self.kdir, self.numba_dir, self.digest, self.source = kdir, numba_dir, digest, source
+        self.py = kdir / f"initmath_kernel_{digest}.py"
+        self.manifest = kdir / f"initmath_kernel_{digest}.sha256"
+
+    def numba_files(self) -> list[str]:
+        tag = f"initmath_kernel_{self.digest}."
+        try:
+            names = os.listdir(self.numba_dir)
+        except OSError:
+            return []
+        return sorted(n for n in names if tag in n and _NUMBA_FILE.fullmatch(n))
+
+    def drop_numba(self, stems: set[str] | None = None) -> None:
+        for n in self.numba_files():
+            if stems is None or _NUMBA_FILE.fullmatch(n).group(1) in stems:
+                kc._unlink(self.numba_dir / n)
+
+    def verify(self, manifest: dict[tuple[str, str], str] | None) -> None:
+        """Delete every Numba file (with the rest of its function's files) that the
+        manifest does not vouch for."""
+        bad = set()
+        for n in self.numba_files():
+            data = kc.read_nofollow(self.numba_dir / n)
+            if manifest is None or data is None or manifest.get(("numba", n)) != kc.sha256(data):
+                bad.add(_NUMBA_FILE.fullmatch(n).group(1))
+        if bad:
+            self.drop_numba(bad)
+
+    def record(self) -> None:
+        """Write the manifest of the files now on disk (if it changed), then prune."""
+        entries = {("src", self.py.name): kc.sha256(self.source)}
+        for n in self.numba_files():
+            data = kc.read_nofollow(self.numba_dir / n)
+            if data is not None:
+                entries[("numba", n)] = kc.sha256(data)
+        if kc.read_manifest(self.manifest, self.digest) == entries:
+            return
+        kc.write_manifest(self.manifest, entries)
+        kc.prune([self.kdir, self.numba_dir], self.digest, kc.max_bytes())
+
+
+class _Run:
+    """The kernel module's ``run``: calls the Numba dispatcher, records the checksums of the
+    cache files Numba writes, and falls back to an in-memory compile when they cannot be
+    written. Other attributes (``stats``, ``overloads``, ...) are the dispatcher's."""
+
+    def __init__(self, dispatcher: Any, entry: _Entry | None, source: str = ""):
+        self._dispatcher = dispatcher
+        self._entry = entry
+        self._source = source
+        self._seen = -1
+
+    def __call__(self, *args: Any) -> Any:
+        entry = self._entry
+        try:
+            out = self._dispatcher(*args)
+        except Exception as exc:
+            if entry is None or self._seen >= 0 or not kc.is_write_failure(exc):
+                raise
+            # Numba could not write its cache files (full, read-only, ...): compile in memory.
+            self._entry = None
+            kc.warn_unusable(f"writing {str(entry.numba_dir)!r} failed: {exc}",
+                             str(entry.kdir.parent))
+            self._dispatcher = _in_memory(self._source, entry.digest).run._dispatcher
+            return self._dispatcher(*args)
+        if entry is not None:
+            n = len(getattr(self._dispatcher, "overloads", ()))
+            if n != self._seen:
+                self._seen = n
+                try:
+                    entry.record()
+                except OSError as exc:
+                    kc.warn_unusable(f"writing {str(entry.manifest)!r} failed: {exc}",
+                                     str(entry.kdir.parent))
+        return out
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._dispatcher, name)
+
+    def __repr__(self) -> str:
+        return f"<initmath kernel run: {self._dispatcher!r}>"
+
+
+def _numba_dir(module: ModuleType) -> Path | None:
+    cache = getattr(getattr(module, "run", None), "_cache", None)
+    path = getattr(cache, "cache_path", None)
+    return Path(path) if isinstance(path, str) else None
+
+
+def _from_cache(source: str, digest: str) -> ModuleType:
+    """The kernel module from the disk cache (raises CacheUnusable or OSError)."""
+    kdir = kc.kernels_dir()
+    data = source.encode()
+    entry = _Entry(kdir, kdir / "__pycache__", digest, data)
+    manifest = kc.read_manifest(entry.manifest, digest)
+    if manifest is not None and manifest.get(("src", entry.py.name)) != kc.sha256(data):
+        manifest = None
+    rewritten = kc.read_nofollow(entry.py) != data
+    if rewritten:
+        kc.write_atomic(entry.py, data)
+    if not numba.config.CACHE_DIR:
+        pyc = kdir / "__pycache__"
+        if os.path.islink(pyc) or (os.path.lexists(pyc) and not os.path.isdir(pyc)):
+            os.unlink(pyc)  # a planted link or file inside our own directory
+    name = f"initmath_kernel_{digest}"
+    module = ModuleType(name)
+    module.__file__ = str(entry.py)
+    sys.modules[name] = module
+    # Executes exactly the bytes just compared with (or written from) the generated source.
+    try:
+        exec(compile(data, str(entry.py), "exec"), module.__dict__)  # noqa: S102
+    except RuntimeError as exc:  # Numba: "cannot cache function ...: no locator available"
+        raise kc.CacheUnusable(f"Numba cannot cache the kernels: {exc}") from exc
+    numba_dir = _numba_dir(module)
+    if numba_dir is None:
+        raise kc.CacheUnusable("Numba found no cache location for the kernels")
+    if not numba.config.CACHE_DIR and numba_dir != kdir / "__pycache__":
+        raise kc.CacheUnusable(f"Numba cannot write {str(kdir / '__pycache__')!r}")
+    kc.check_directory(numba_dir, "Numba cache directory")
+    entry.numba_dir = numba_dir
+    if rewritten or manifest is None:
+        entry.drop_numba()
+    else:
+        entry.verify(manifest)
+    try:
+        os.utime(entry.manifest)  # last use, for pruning
+    except OSError:
+        pass
+    module.run = _Run(module.run, entry, source)
+    return module
+
+
+def kernel_module(act: Activation) -> ModuleType:
+    """The compiled kernel module for an activation (generated and imported once per process).
+
+    Its ``run`` is the engine's entry point (a thin wrapper of the Numba dispatcher, whose
+    attributes such as ``stats`` it forwards); ``EXPLODE`` and the template's other names are
+    module attributes.
+
+    Raises
+    ------
+    ValueError
+        If the activation cannot be printed into a kernel (see :func:`kernel_source`).
+
+    Warns
+    -----
+    KernelCacheWarning
+        Once per cache directory and process, when the disk cache cannot be used and the
+        kernel is compiled in memory instead.
+    """
+    source, digest = _spec(act)
+    with _LOCK:
+        if digest in _MODULES:
+            return _MODULES[digest]
+        try:
+            module = _from_cache(source, digest)
+        except (kc.CacheUnusable, OSError) as exc:
+            sys.modules.pop(f"initmath_kernel_{digest}", None)
+            kc.warn_unusable(str(exc), str(kc.cache_root()))
+            module = _in_memory(source, digest)
+        _MODULES[digest] = module
+        return module
 
 
 def forget_module(act: Activation) -> None:
     """Drop this process's loaded kernel module for ``act``, so that the next
     :func:`kernel_module` imports it afresh (e.g. after a compilation was interrupted)."""
-    _MODULES.clear()
+    _, digest = _spec(act)
+    with _LOCK:
+        _MODULES.pop(digest, None)
+        sys.modules.pop(f"initmath_kernel_{digest}", None)
+        sys.modules.pop(f"initmath_kernel_{digest}_memory", None)
