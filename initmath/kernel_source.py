@@ -8,7 +8,33 @@ pre-activation -- and ``p`` -- a float64 array of the activation's parameters, p
 
 from __future__ import annotations
 
-__all__ = ["TEMPLATE"]
+__all__ = [
+    "AFTER_NAN",
+    "AFTER_OVERFLOW",
+    "EXPLODE",
+    "NAN",
+    "OK",
+    "OVERFLOW",
+    "TEMPLATE",
+    "TINY",
+    "UNDERFLOW",
+]
+
+#: A per-network second moment above this (or infinite) is an explosion: the sum of squares
+#: of values past ``sqrt(1e308)`` would overflow, so nothing beyond is trusted.
+EXPLODE: float = 1e150
+#: A positive per-network second moment below this (:math:`2^{-1000} \approx 9.3 \cdot
+#: 10^{-302}`), or a zero one from values not all zero, is an underflow: its values would be
+#: subnormal, with lost digits, and it is reported as such, never as a number.
+TINY: float = 2.0**-1000
+
+#: Status codes the kernels write per network, quantity and layer. ``OK``: a value to
+#: estimate from. ``OVERFLOW``, ``NAN``, ``UNDERFLOW``: the value at that layer overflowed
+#: (passed :data:`EXPLODE`), is NaN, or underflowed (below :data:`TINY`).
+#: ``AFTER_OVERFLOW``, ``AFTER_NAN``: no value, because the network's pass overflowed or went
+#: NaN earlier (forward: at a lower layer; backward: at a higher layer, or anywhere in the
+#: forward pass).
+OK, OVERFLOW, NAN, UNDERFLOW, AFTER_OVERFLOW, AFTER_NAN = 0, 1, 2, 3, 4, 5
 
 #: Python source of the kernel module, with ``str.format`` fields ``name``, ``phi``, ``dphi``.
 TEMPLATE = '''
@@ -22,7 +48,9 @@ from numba import prange
 from initmath.rng import fill_normal, fill_uniform, ziggurat_fill
 
 _OPTS = dict(cache=True, nogil=True)
-EXPLODE = 1e150  # a second moment past this is reported as an explosion
+EXPLODE = @EXPLODE@  # a second moment past this is reported as an explosion
+TINY = @TINY@  # a positive second moment below this is reported as an underflow
+OK, OVERFLOW, NAN, UNDERFLOW, AFTER_OVERFLOW, AFTER_NAN = 0, 1, 2, 3, 4, 5
 
 
 @numba.njit(inline="always", **_OPTS)
@@ -102,11 +130,37 @@ def _bin(x, lo, hi, nbins):
     return int((x - lo) / (hi - lo) * nbins)
 
 
+@numba.njit(inline="always", **_OPTS)
+def _classify(v, nonzero):
+    # status of a per-network second moment v; nonzero: it is a mean of squares of values
+    # that were not all exactly zero (so v == 0 can only come from an underflow)
+    if v != v:
+        return NAN
+    if not (v <= EXPLODE):
+        return OVERFLOW
+    if v < TINY and (v > 0.0 or nonzero):
+        return UNDERFLOW
+    return OK
+
+
+@numba.njit(**_OPTS)
+def _mark(status, row, lo, hi, code):
+    for m in range(lo, hi):
+        status[row, m] = code
+
+
 @numba.njit(**_OPTS)
 def network(widths, n_inputs, stream, k0, k1, dist, scales, cut, bias_std, input_std,
-            backward, hist_ranges, params, q_out, mean_out, grad_out, hist):
-    """One network on its own stream; fills its rows of q/mean/grad and its thread's
-    histograms; returns the 0-based layer where it exploded, or -1.
+            backward, hist_ranges, params, q_out, mean_out, grad_out, status, hist):
+    """One network on its own stream; fills its rows of q/mean/grad, its status codes
+    status[0 (q) | 1 (mean) | 2 (grad), layer] and its thread's histograms.
+
+    A network whose forward pass overflows or goes NaN (a second moment past EXPLODE, or
+    non-finite activations) stops there: later layers, and its whole backward pass, get the
+    code AFTER_OVERFLOW / AFTER_NAN and no value. The backward pass is linear in the
+    gradient, so the gradient is kept scaled by an exact power of two (2**e): its second
+    moment is representable from TINY to EXPLODE whatever the depth, bit for bit the value
+    an unscaled pass would give where that one does not over- or underflow.
 
     A separate (serial) function: inside the parallel kernel Numba's array analysis
     would assume every layer's buffers have the first layer's shape.
@@ -124,6 +178,8 @@ def network(widths, n_inputs, stream, k0, k1, dist, scales, cut, bias_std, input
     for j in range(n0):
         for s in range(n_inputs):
             a[j, s] *= input_std
+    nonzero = True  # the layer's input is not all exactly zero
+    tainted = False  # an earlier layer underflowed: a zero may be a lost tiny value
     layer_pos = np.empty(L, np.int64)
     zs = np.empty((L if backward else 1, maxw, n_inputs))
     for l in range(L):
@@ -140,26 +196,35 @@ def network(widths, n_inputs, stream, k0, k1, dist, scales, cut, bias_std, input
             for u in range(nout):
                 for s in range(n_inputs):
                     z[u, s] += bias_std * b[u]
+            nonzero = True
         total = 0.0
         for u in range(nout):
             for s in range(n_inputs):
                 total += z[u, s] * z[u, s]
         q = total / (nout * n_inputs)
-        if not (q <= EXPLODE):  # also catches inf and nan
-            for m in range(l, L):
-                q_out[m] = np.inf
-                mean_out[m] = np.inf
-                grad_out[m] = np.inf
-            return l
+        code = _classify(q, nonzero or tainted)
+        if code == UNDERFLOW:
+            tainted = True
         q_out[l] = q
+        status[0, l] = code
+        if code == OVERFLOW or code == NAN:
+            after = AFTER_OVERFLOW if code == OVERFLOW else AFTER_NAN
+            _mark(status, 0, l + 1, L, after)
+            _mark(status, 1, l, L, after)
+            _mark(status, 2, 0, L, after)
+            return
         a = np.empty((nout, n_inputs))
         mean = 0.0
+        nonzero = False
         for u in range(nout):
             for s in range(n_inputs):
                 v = phi(z[u, s], params)
                 a[u, s] = v
                 mean += v
-        mean_out[l] = mean / (nout * n_inputs)
+                if v != 0.0:
+                    nonzero = True
+        mean = mean / (nout * n_inputs)
+        mean_out[l] = mean
         if nbins > 0:
             for u in range(nout):
                 for s in range(n_inputs):
@@ -169,27 +234,47 @@ def network(widths, n_inputs, stream, k0, k1, dist, scales, cut, bias_std, input
                     k = _bin(a[u, s], hist_ranges[1, 0], hist_ranges[1, 1], nbins)
                     if k >= 0:
                         hist[1, l, k] += 1
+        if not math.isfinite(mean):  # an activation overflowed or went NaN
+            code = NAN if mean != mean else OVERFLOW
+            after = AFTER_OVERFLOW if code == OVERFLOW else AFTER_NAN
+            status[1, l] = code
+            _mark(status, 0, l + 1, L, after)
+            _mark(status, 1, l + 1, L, after)
+            _mark(status, 2, 0, L, after)
+            return
+        status[1, l] = OK
         if backward:
             zs[l, :nout, :] = z
     if not backward:
-        return -1
+        return
     # Backward: a standard Gaussian gradient at the last layer's pre-activations, pulled
     # back through each layer; weights are regenerated from their stream positions
-    # instead of being stored.
+    # instead of being stored. The true gradient is delta * 2**e.
     nl = widths[L]
     delta = np.empty((nl, n_inputs))
     fill_normal(k0, k1, stream, pos, delta.reshape(nl * n_inputs))
+    e = 0
+    tainted = False
     for l in range(L - 1, -1, -1):
         nout = widths[l + 1]
         total = 0.0
         for u in range(nout):
             for s in range(n_inputs):
                 total += delta[u, s] * delta[u, s]
-        grad_out[l] = total / (nout * n_inputs)
+        g = math.ldexp(total / (nout * n_inputs), 2 * e) if math.isfinite(total) else total
+        code = _classify(g, total > 0.0 or tainted)
+        if code == UNDERFLOW:
+            tainted = True
+        grad_out[l] = g
+        status[2, l] = code
+        if code == OVERFLOW or code == NAN:
+            _mark(status, 2, 0, l, AFTER_OVERFLOW if code == OVERFLOW else AFTER_NAN)
+            return
         if nbins > 0:
             for u in range(nout):
                 for s in range(n_inputs):
-                    k = _bin(delta[u, s], hist_ranges[2, 0], hist_ranges[2, 1], nbins)
+                    k = _bin(math.ldexp(delta[u, s], e), hist_ranges[2, 0], hist_ranges[2, 1],
+                             nbins)
                     if k >= 0:
                         hist[2, l, k] += 1
         if l == 0:
@@ -199,25 +284,46 @@ def network(widths, n_inputs, stream, k0, k1, dist, scales, cut, bias_std, input
         draw_weights(k0, k1, stream, layer_pos[l], dist, scales[l], cut, w)
         back = np.dot(w.T, delta)
         delta = np.empty((nin, n_inputs))
+        big = 0.0
+        finite = True
         for u in range(nin):
             for s in range(n_inputs):
-                delta[u, s] = dphi(zs[l - 1, u, s], params) * back[u, s]
-    return -1
+                d = dphi(zs[l - 1, u, s], params) * back[u, s]
+                delta[u, s] = d
+                if abs(d) > big:
+                    big = abs(d)
+                if not math.isfinite(d):
+                    finite = False
+        # a non-finite delta is left as it is: the next layer's total reports it
+        if finite and big > 0.0:
+            shift = math.frexp(big)[1]  # big * 2**-shift is in [0.5, 1)
+            if -1000 < shift < 1000:
+                f = math.ldexp(1.0, -shift)
+                for u in range(nin):
+                    for s in range(n_inputs):
+                        delta[u, s] *= f  # exact: a power of two
+            else:
+                for u in range(nin):
+                    for s in range(n_inputs):
+                        delta[u, s] = math.ldexp(delta[u, s], -shift)
+            e += shift
 
 
 @numba.njit(parallel=True, **_OPTS)
 def run(widths, n_inputs, first, count, k0, k1, dist, scales, cut, bias_std, input_std,
-        backward, hist_ranges, params, q_out, mean_out, grad_out, exploded, hist):
-    """Simulate networks first .. first + count - 1 (network i uses stream i).
+        backward, hist_ranges, params, q_out, mean_out, grad_out, status, hist):
+    """Simulate networks first .. first + count - 1 (network i uses stream i; first is a
+    uint64, so every stream index below 2**64 is reachable).
 
     q_out, mean_out, grad_out: (count, L) per-network means over units and inputs of z^2,
-    phi(z) and delta^2. exploded: (count,) first exploding layer or -1. hist:
-    (threads, 3, L, nbins) counts of z, phi(z), delta in hist_ranges[k] = (lo, hi); integer
-    counts, so summing the threads' rows is exact whatever the scheduling.
+    phi(z) and delta^2. status: (count, 3, L) int8 codes (OK, OVERFLOW, NAN, UNDERFLOW,
+    AFTER_OVERFLOW, AFTER_NAN) of q, mean and grad; only values with code OK are estimates.
+    hist: (threads, 3, L, nbins) counts of z, phi(z), delta in hist_ranges[k] = (lo, hi);
+    integer counts, so summing the threads' rows is exact whatever the scheduling.
     """
     for i in prange(count):
         tid = numba.get_thread_id()
-        exploded[i] = network(widths, n_inputs, np.uint64(first + i), k0, k1, dist, scales,
-                              cut, bias_std, input_std, backward, hist_ranges, params, q_out[i],
-                              mean_out[i], grad_out[i], hist[tid])
-'''
+        network(widths, n_inputs, first + np.uint64(i), k0, k1, dist, scales, cut, bias_std,
+                input_std, backward, hist_ranges, params, q_out[i], mean_out[i], grad_out[i],
+                status[i], hist[tid])
+'''.replace("@EXPLODE@", repr(EXPLODE)).replace("@TINY@", repr(TINY))

@@ -13,8 +13,14 @@ statistically, not bit for bit, since they draw from different random streams) a
 baseline of the engine's benchmark (``benchmarks/bench_engine.py``).
 
 Differences from :func:`initmath.simulate`: only the ``"normal"`` and ``"uniform"``
-distributions, no histograms or means, no detection of exploding networks (a second moment
-that overflows comes out as ``inf`` or ``nan``), and the result is a plain dict.
+distributions, no histograms or means, and the result is a plain dict. Explosions, NaNs and
+underflows are detected and reported as the engine does (the same thresholds,
+:data:`~initmath.kernel_source.EXPLODE` and :data:`~initmath.kernel_source.TINY`, the same
+rules): a layer where some network's value overflowed is ``inf``, one where some value is NaN
+or underflowed is ``nan``, a network whose forward pass blew up has no later or backward
+values, and the per-layer counts of such networks are returned. (The engine keeps the
+backward pass scaled by powers of two; this reference does not, so a vanishing gradient
+underflows here at least as early as there.)
 
 Examples
 --------
@@ -35,6 +41,7 @@ import numpy.typing as npt
 
 from . import activations as _activations
 from ._checks import choice, integer, layer_widths, nonnegative_real, positive_real
+from .kernel_source import AFTER_NAN, AFTER_OVERFLOW, EXPLODE, NAN, OK, OVERFLOW, TINY, UNDERFLOW
 from .schemes import SCHEME_ALIASES, SCHEMES, bound, std
 
 __all__ = ["DEFAULT_MEMORY", "REFERENCE_DISTRIBUTIONS", "batch_size", "simulate_numpy"]
@@ -105,10 +112,47 @@ def _scales(
     return [float(f((n_out, n_in), scheme, **kw)) for n_in, n_out in zip(ws[:-1], ws[1:])]
 
 
-def _estimate(per_network: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean over networks (axis 0) and its standard error."""
+def _classify(v: np.ndarray, nonzero: np.ndarray) -> np.ndarray:
+    """Status codes of per-network second moments, by the engine's rule (see
+    :mod:`initmath.kernel_source`): NaN, past ``EXPLODE``, or below ``TINY`` (a zero from
+    values not all zero included)."""
+    out = np.full(v.shape, OK, dtype=np.int8)
+    out[(v < TINY) & ((v > 0) | nonzero)] = UNDERFLOW
+    out[~(v <= EXPLODE)] = OVERFLOW
+    out[np.isnan(v)] = NAN
+    return out
+
+
+def _after(code: np.ndarray) -> np.ndarray:
+    return np.where(code == NAN, AFTER_NAN, AFTER_OVERFLOW).astype(np.int8)
+
+
+def _estimate(per_network: np.ndarray, status: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over networks (axis 0) and its standard error; ``inf`` where some network's
+    value overflowed (or is missing after an overflow), ``nan`` where some is NaN or
+    underflowed. The spread is computed on values scaled by a power of two, so that tiny
+    values keep their standard error."""
     n = per_network.shape[0]
-    return per_network.mean(axis=0), per_network.std(axis=0, ddof=1) / math.sqrt(n)
+    mean = np.empty(per_network.shape[1])
+    se = np.empty(per_network.shape[1])
+    for layer in range(per_network.shape[1]):
+        st = status[:, layer]
+        if np.any((st == OVERFLOW) | (st == AFTER_OVERFLOW)):
+            mean[layer] = se[layer] = math.inf
+        elif np.any(st != OK):
+            mean[layer] = se[layer] = math.nan
+        else:
+            x = per_network[:, layer]
+            big = float(np.max(np.abs(x)))
+            e = math.frexp(big)[1] if big > 0 else 0
+            y = np.ldexp(x, -e)
+            mean[layer] = math.ldexp(float(y.mean()), e)
+            se[layer] = math.ldexp(float(y.std(ddof=1)) / math.sqrt(n), e)
+    return mean, se
+
+
+def _counts(status: np.ndarray, *codes: int) -> np.ndarray:
+    return np.isin(status, codes).sum(axis=0).astype(np.int64)
 
 
 def simulate_numpy(
@@ -172,6 +216,11 @@ def simulate_numpy(
         :math:`(z^\\ell)^2` over units and inputs, and its standard error (standard
         deviation over networks with ``ddof=1``, over :math:`\\sqrt{N}`). With ``backward``
         also ``"grad_q"``, ``"grad_q_se"``: the same for :math:`(\\delta^\\ell)^2`.
+        Estimates are ``inf`` where some network's value overflowed, ``nan`` where some is
+        NaN or underflowed; ``"exploded"`` and ``"underflow"`` (with ``backward`` also
+        ``"grad_exploded"`` and ``"grad_underflow"``) count, per layer, the networks whose
+        pass overflowed or went NaN, or whose value underflowed, at that layer, as
+        :attr:`initmath.simulation.SimulationResult.exploded` does.
 
     Raises
     ------
@@ -183,8 +232,9 @@ def simulate_numpy(
     --------
     >>> r = simulate_numpy([32, 32, 32], "linear", scheme="lecun", distribution="uniform",
     ...                    n_networks=50, backward=True, seed=3)
-    >>> sorted(r)
-    ['grad_q', 'grad_q_se', 'q', 'q_se']
+    >>> sorted(r)  # doctest: +NORMALIZE_WHITESPACE
+    ['exploded', 'grad_exploded', 'grad_q', 'grad_q_se', 'grad_underflow', 'q', 'q_se',
+     'underflow']
     """
     ws = layer_widths(widths)
     act = _activations.activation(activation)
@@ -205,7 +255,10 @@ def simulate_numpy(
 
     L = len(ws) - 1
     q = np.empty((n_networks, L))
+    q_status = np.zeros((n_networks, L), dtype=np.int8)
     grad = np.empty((n_networks, L)) if backward else None
+    g_status = np.zeros((n_networks, L), dtype=np.int8)
+    act_blew = np.zeros(L, dtype=np.int64)  # networks whose activations blew up, per layer
     # One weight buffer per layer shape, reused from batch to batch (and, forward only,
     # from layer to layer): the generator writes into it, nothing is allocated per draw.
     buffers: dict[tuple[int, int, int, int], np.ndarray] = {}
@@ -227,38 +280,77 @@ def simulate_numpy(
     # multiplying W (b x n_out x n_in) whenever n_inputs < n_in.
     factor = [s if dist == "normal" else 2.0 * s for s in scales]
 
-    for start in range(0, n_networks, batch):
-        b = min(batch, n_networks - start)
-        rows = slice(start, start + b)
-        x = rng.standard_normal((b, ws[0], n_inputs))
-        x *= input_std
-        weights: list[np.ndarray] = []
-        zs: list[np.ndarray] = []
-        for layer in range(L):
-            w = draw(b, ws[layer + 1], ws[layer], layer)
-            z = np.matmul(w, x)
-            z *= factor[layer]
-            if bias_std > 0.0:
-                z += bias_std * rng.standard_normal((b, ws[layer + 1], 1))
-            q[rows, layer] = np.einsum("bij,bij->b", z, z) / z[0].size
-            x = phi(z)
-            if backward:
-                weights.append(w)
-                zs.append(z)
-        if grad is None:
-            continue
-        delta = rng.standard_normal((b, ws[L], n_inputs))
-        for layer in range(L - 1, -1, -1):
-            grad[rows, layer] = np.einsum("bij,bij->b", delta, delta) / delta[0].size
-            if layer == 0:
-                break
-            back = np.matmul(weights[layer].transpose(0, 2, 1), delta)
-            back *= factor[layer]
-            delta = dphi(zs[layer - 1])
-            delta *= back
+    # Exploded networks are carried along (a batch is one array) but their values are
+    # never used: their status says why.
+    with np.errstate(all="ignore"):
+        for start in range(0, n_networks, batch):
+            b = min(batch, n_networks - start)
+            rows = slice(start, start + b)
+            x = rng.standard_normal((b, ws[0], n_inputs))
+            x *= input_std
+            alive = np.ones(b, dtype=bool)  # forward pass finite so far
+            tainted = np.zeros(b, dtype=bool)  # underflowed before: a zero may be lost digits
+            weights: list[np.ndarray] = []
+            zs: list[np.ndarray] = []
+            for layer in range(L):
+                nonzero = np.any(x != 0, axis=(1, 2)) | (bias_std > 0.0)
+                w = draw(b, ws[layer + 1], ws[layer], layer)
+                z = np.matmul(w, x)
+                z *= factor[layer]
+                if bias_std > 0.0:
+                    z += bias_std * rng.standard_normal((b, ws[layer + 1], 1))
+                q[rows, layer] = np.einsum("bij,bij->b", z, z) / z[0].size
+                code = _classify(q[rows, layer], nonzero | tainted)
+                tainted |= code == UNDERFLOW
+                st = q_status[rows]
+                blew = alive & ((code == OVERFLOW) | (code == NAN))
+                st[alive, layer] = code[alive]
+                st[blew, layer + 1 :] = _after(code[blew])[:, None]
+                g_status[rows][blew] = _after(code[blew])[:, None]
+                alive &= ~blew
+                x = phi(z)
+                bad = alive & ~np.all(np.isfinite(x), axis=(1, 2))  # activations blew up
+                if np.any(bad):
+                    act_blew[layer] += int(np.count_nonzero(bad))
+                    kind = np.where(np.any(np.isnan(x[bad]), axis=(1, 2)), AFTER_NAN,
+                                    AFTER_OVERFLOW).astype(np.int8)
+                    st[bad, layer + 1 :] = kind[:, None]
+                    g_status[rows][bad] = kind[:, None]
+                    alive &= ~bad
+                q_status[rows] = st
+                if backward:
+                    weights.append(w)
+                    zs.append(z)
+            if grad is None:
+                continue
+            gst = g_status[rows]
+            live = alive.copy()  # backward pass finite so far
+            tainted[:] = False
+            delta = rng.standard_normal((b, ws[L], n_inputs))
+            for layer in range(L - 1, -1, -1):
+                total = np.einsum("bij,bij->b", delta, delta)
+                grad[rows, layer] = total / delta[0].size
+                code = _classify(grad[rows, layer], (total > 0) | tainted)
+                tainted |= code == UNDERFLOW
+                blew = live & ((code == OVERFLOW) | (code == NAN))
+                gst[live, layer] = code[live]
+                gst[blew, :layer] = _after(code[blew])[:, None]
+                live &= ~blew
+                if layer == 0:
+                    break
+                back = np.matmul(weights[layer].transpose(0, 2, 1), delta)
+                back *= factor[layer]
+                delta = dphi(zs[layer - 1])
+                delta *= back
+            g_status[rows] = gst
 
-    q_mean, q_se = _estimate(q)
-    out = {"q": q_mean, "q_se": q_se}
+    q_mean, q_se = _estimate(q, q_status)
+    out = {"q": q_mean, "q_se": q_se,
+           "exploded": _counts(q_status, OVERFLOW, NAN) + act_blew,
+           "underflow": _counts(q_status, UNDERFLOW)}
     if grad is not None:
-        out["grad_q"], out["grad_q_se"] = _estimate(grad)
+        out["grad_q"], out["grad_q_se"] = _estimate(grad, g_status)
+        out["grad_exploded"] = _counts(g_status, OVERFLOW, NAN)
+        out["grad_underflow"] = _counts(g_status, UNDERFLOW)
     return out
+

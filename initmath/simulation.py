@@ -10,32 +10,70 @@ Reproducibility: network ``i`` draws everything from Philox stream ``i`` of the 
 (:mod:`initmath.rng`), so a seed gives bit-identical results for any thread count, and runs
 over disjoint ranges of networks (``first_network``) merge (:meth:`SimulationResult.merge`)
 into exactly the result of one run.
+
+Honesty at the edges: a per-network value that overflowed (past
+:data:`~initmath.kernel_source.EXPLODE`), went NaN or underflowed (below
+:data:`~initmath.kernel_source.TINY`) is never averaged in. A layer where any network's value
+is missing that way is reported as ``inf`` (overflow) or ``nan`` (NaN, underflow), with the
+layer and the number of networks (:attr:`SimulationResult.exploded_at`,
+:attr:`SimulationResult.grad_exploded_at`, :attr:`SimulationResult.underflow_at`,
+:meth:`SimulationResult.failures`). A network whose forward pass exploded has no backward
+values at all.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ._checks import choice, integer, layer_widths, nonnegative_real, positive_real
 from . import activations as _activations
+from ._checks import choice, integer, layer_widths, nonnegative_real, positive_real
 from .activations import Activation
 from .distributions import DISTRIBUTIONS, TRUNCATION, truncated_normal_std
-from .kernels import DIST_CODES, kernel_module, kernel_params
+from .kernel_source import (
+    AFTER_NAN,
+    AFTER_OVERFLOW,
+    NAN,
+    OK,
+    OVERFLOW,
+    UNDERFLOW,
+)
+from .kernels import DIST_CODES, forget_module, kernel_module, kernel_params
 from .rng import seed_key
-from .schemes import SCHEMES, SCHEME_ALIASES, bound, std
+from .schemes import SCHEME_ALIASES, SCHEMES, bound, std
 from .stats import Estimate, Moments
 
-__all__ = ["RECORDS", "SimulationResult", "simulate"]
+__all__ = ["FAILURES", "RECORDS", "NetworkSpec", "SimulationResult", "network_spec", "simulate"]
 
 #: What :func:`simulate` can record.
 RECORDS: tuple[str, ...] = ("second_moment", "mean", "histograms")
-_CHUNK = 1024  # networks per kernel call: bounds the per-call output arrays
+#: The kinds of failure :meth:`SimulationResult.failures` counts, by status code.
+FAILURES: dict[str, int] = {
+    "overflow": OVERFLOW, "nan": NAN, "underflow": UNDERFLOW,
+    "after_overflow": AFTER_OVERFLOW, "after_nan": AFTER_NAN,
+}
+_QUANTITIES = ("q", "mean", "grad")  # the kernel's status rows, in order
+_TARGET_SECONDS = 0.2  # wall time of one kernel call: Ctrl-C acts between calls
+_MAX_CHUNK = 1 << 16
+_CHUNK_BYTES = 64 * 2**20  # bound on the per-call output arrays
+_STREAMS = 2**64  # network i uses Philox stream i < 2**64
+
+
+def _codes_summary(status: np.ndarray) -> np.ndarray:
+    """Counts per status code (axis 0) and layer of a ``(networks, L)`` int8 array."""
+    L = status.shape[1]
+    out = np.zeros((6, L), dtype=np.int64)
+    for code in range(6):
+        out[code] = np.count_nonzero(status == code, axis=0)
+    return out
 
 
 @dataclass
@@ -59,8 +97,18 @@ class SimulationResult:
         ``{"pre": counts, "act": counts, "grad": counts}``, each ``(L, bins)``, with
         ``hist_edges[kind]`` (``record`` has ``"histograms"``).
     exploded_at : int or None
-        The first layer (1-based) at which some network's second moment overflowed
-        (passed 1e150); estimates from there on are ``inf``.
+        The first layer (1-based) at which some network's forward pass overflowed (a second
+        moment past 1e150) or went NaN, in its pre-activations or its activations; estimates
+        of the later layers (and of that one, unless only its activations blew up) are
+        ``inf`` (``nan`` after a NaN), and such a network has no backward values.
+    grad_exploded_at : int or None
+        The same for the backward pass of the networks whose forward pass was finite: the
+        first layer met going back (the highest) at which some gradient's second moment
+        overflowed or went NaN; estimates there and below are ``inf`` (``nan``).
+    underflow_at, grad_underflow_at : int or None
+        The first layer at which some network's forward (backward) second moment is below
+        the representable range (:data:`~initmath.kernel_source.TINY`, about 1e-301): that
+        layer's estimate is ``nan``, not a number made of lost digits.
     """
 
     config: dict
@@ -69,18 +117,80 @@ class SimulationResult:
     _stats: dict[str, Moments] = field(repr=False)
     _hist: np.ndarray | None = field(repr=False)
     hist_edges: dict[str, np.ndarray] | None
-    _exploded: np.ndarray = field(repr=False)  # per layer: number of networks exploded there
+    _codes: dict[str, np.ndarray] = field(repr=False)  # per quantity: (6 codes, L) counts
+
+    # -- failures ----------------------------------------------------------------------------
+    def failures(self, quantity: str = "q") -> dict[str, np.ndarray]:
+        """Per layer, how many networks' value of ``quantity`` (``"q"``, ``"mean"`` or
+        ``"grad"``) is missing, and why.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            For each kind of :data:`FAILURES`: ``"overflow"``, ``"nan"``, ``"underflow"``
+            (the value at that layer overflowed, is NaN, underflowed) and
+            ``"after_overflow"``, ``"after_nan"`` (no value: the network's pass blew up
+            earlier; for ``"grad"`` this includes every network whose forward pass did).
+        """
+        key = choice(quantity, "quantity", _QUANTITIES)
+        codes = self._codes[key]
+        return {kind: codes[code].copy() for kind, code in FAILURES.items()}
+
+    def _first(self, key: str, kinds: tuple[int, ...], backward: bool = False) -> int | None:
+        hit = np.nonzero(sum(self._codes[key][k] for k in kinds))[0]
+        if not hit.size:
+            return None
+        return int(hit[-1] if backward else hit[0]) + 1
+
+    @property
+    def exploded(self) -> np.ndarray:
+        """Per layer, the number of networks whose forward pass blew up at that layer."""
+        q, m = self._codes["q"], self._codes["mean"]
+        return q[OVERFLOW] + q[NAN] + m[OVERFLOW] + m[NAN]
+
+    @property
+    def exploded_at(self) -> int | None:
+        hit = np.nonzero(self.exploded)[0]
+        return int(hit[0]) + 1 if hit.size else None
+
+    @property
+    def grad_exploded(self) -> np.ndarray | None:
+        """Per layer, the number of networks whose backward pass blew up at that layer."""
+        if "grad" not in self._codes:
+            return None
+        g = self._codes["grad"]
+        return g[OVERFLOW] + g[NAN]
+
+    @property
+    def grad_exploded_at(self) -> int | None:
+        if "grad" not in self._codes:
+            return None
+        return self._first("grad", (OVERFLOW, NAN), backward=True)
+
+    @property
+    def underflow_at(self) -> int | None:
+        return self._first("q", (UNDERFLOW,))
+
+    @property
+    def grad_underflow_at(self) -> int | None:
+        if "grad" not in self._codes:
+            return None
+        return self._first("grad", (UNDERFLOW,), backward=True)
 
     # -- estimates ---------------------------------------------------------------------------
     def _estimates(self, key: str) -> list[Estimate] | None:
         m = self._stats.get(key)
         if m is None:
             return None
-        est = m.estimates()
-        if self.exploded_at is not None:
-            k = self.exploded_at - 1
-            est = est[:k] + [Estimate(math.inf, math.inf, e.n) for e in est[k:]]
-        return est
+        codes = self._codes[key]
+        out = []
+        for layer, e in enumerate(m.estimates()):
+            if codes[OVERFLOW, layer] or codes[AFTER_OVERFLOW, layer]:
+                e = Estimate(math.inf, math.inf, m.count)
+            elif codes[NAN, layer] or codes[AFTER_NAN, layer] or codes[UNDERFLOW, layer]:
+                e = Estimate(math.nan, math.nan, m.count)
+            out.append(e)
+        return out
 
     def _arr(self, key: str, attr: str) -> np.ndarray | None:
         est = self._estimates(key)
@@ -112,18 +222,30 @@ class SimulationResult:
 
     def estimate(self, quantity: str, layer: int) -> Estimate:
         """The :class:`~initmath.stats.Estimate` of ``"q"``, ``"mean"`` or ``"grad"`` at a
-        1-based layer."""
-        est = self._estimates(quantity)
+        1-based layer (``inf``/``nan`` where some network's value is missing, see
+        :meth:`failures`)."""
+        key = choice(quantity, "quantity", _QUANTITIES)
+        est = self._estimates(key)
         if est is None:
             raise ValueError(f"quantity {quantity!r} was not recorded")
-        if not 1 <= layer <= len(est):
+        layer = integer(layer, "layer", 1)
+        if layer > len(est):
             raise ValueError(f"layer must be in 1..{len(est)}, got {layer!r}")
         return est[layer - 1]
 
-    @property
-    def exploded_at(self) -> int | None:
-        hit = np.nonzero(self._exploded)[0]
-        return int(hit[0]) + 1 if hit.size else None
+    def problems(self, quantity: str = "q") -> str:
+        """A one-line explanation of why some estimates of ``quantity`` are missing, or
+        ``""``."""
+        key = choice(quantity, "quantity", _QUANTITIES)
+        notes = []
+        if self.exploded_at is not None:
+            notes.append(f"exploded at layer {self.exploded_at}")
+        if key == "grad" and self.grad_exploded_at is not None:
+            notes.append(f"backward exploded at layer {self.grad_exploded_at}")
+        under = self.grad_underflow_at if key == "grad" else self.underflow_at
+        if key != "mean" and under is not None:
+            notes.append(f"{'backward ' if key == 'grad' else ''}underflow at layer {under}")
+        return "; ".join(notes)
 
     @property
     def histograms(self) -> dict[str, np.ndarray] | None:
@@ -137,12 +259,15 @@ class SimulationResult:
 
         The result equals, bit for bit, one run over both ranges.
         """
+        if not isinstance(other, SimulationResult):
+            raise TypeError(f"other must be a SimulationResult, got {other!r}")
         if other.config != self.config:
             raise ValueError("cannot merge simulations with different configurations")
         if other.first_network != self.first_network + self.n_networks:
             raise ValueError(
-                f"networks must be contiguous: this run ends at {self.first_network + self.n_networks}, "
-                f"the other starts at {other.first_network}"
+                "networks must be contiguous: this run ends at "
+                f"{self.first_network + self.n_networks}, the other starts at "
+                f"{other.first_network}"
             )
         stats = {}
         for key, m in self._stats.items():
@@ -150,38 +275,209 @@ class SimulationResult:
             merged.merge(m).merge(other._stats[key])
             stats[key] = merged
         hist = None if self._hist is None else self._hist + other._hist  # type: ignore[operator]
+        codes = {k: v + other._codes[k] for k, v in self._codes.items()}
         return SimulationResult(
             self.config, self.first_network, self.n_networks + other.n_networks, stats, hist,
-            self.hist_edges, self._exploded + other._exploded,
+            self.hist_edges, codes,
         )
 
     def summary(self) -> str:
-        """A short text report."""
+        """A short text report: explosions and underflows (layer, networks), then per layer
+        the estimates."""
         lines = [f"{self.n_networks} networks, widths {self.config['widths']}"]
+
+        def counts(key: str, codes: tuple[int, ...], layer: int) -> str:
+            c = self._codes[key]
+            parts = [f"{int(c[k, layer - 1])} {name}" for name, k in
+                     (("overflowed", OVERFLOW), ("NaN", NAN), ("underflowed", UNDERFLOW))
+                     if k in codes and c[k, layer - 1]]
+            return ", ".join(parts)
+
         if self.exploded_at is not None:
-            lines.append(f"exploded at layer {self.exploded_at}")
-        for i, (q, se) in enumerate(zip(self.q, self.q_se), 1):
-            lines.append(f"layer {i:3d}: q = {q:.6g} +- {se:.2g}")
+            k = self.exploded_at
+            n = int(self.exploded[k - 1])
+            total = int(self.exploded.sum())
+            lines.append(f"exploded at layer {k} ({n} networks there, {total} in all)")
+        if self.underflow_at is not None:
+            k = self.underflow_at
+            lines.append(f"underflow at layer {k} ({counts('q', (UNDERFLOW,), k)})")
+        grad = self._stats.get("grad") is not None
+        if grad:
+            if self.exploded_at is not None:
+                lines.append(f"backward not computed for {int(self.exploded.sum())} networks "
+                             "(their forward pass exploded)")
+            if self.grad_exploded_at is not None:
+                k = self.grad_exploded_at
+                lines.append(f"backward exploded at layer {k} "
+                             f"({counts('grad', (OVERFLOW, NAN), k)})")
+            if self.grad_underflow_at is not None:
+                k = self.grad_underflow_at
+                lines.append(f"backward underflow at layer {k} "
+                             f"({counts('grad', (UNDERFLOW,), k)})")
+        rows = [self.q, self.q_se] + ([self.grad_q, self.grad_q_se] if grad else [])
+        for i, vals in enumerate(zip(*rows), 1):
+            line = f"layer {i:3d}: q = {vals[0]:.6g} +- {vals[1]:.2g}"
+            if grad:
+                line += f", grad_q = {vals[2]:.6g} +- {vals[3]:.2g}"
+            lines.append(line)
         return "\n".join(lines)
 
 
 def _hist_ranges(hist_range: object) -> np.ndarray:
-    defaults = {"pre": (-5.0, 5.0), "act": (-5.0, 5.0), "grad": (-5.0, 5.0)}
+    defaults: dict[str, Any] = {"pre": (-5.0, 5.0), "act": (-5.0, 5.0), "grad": (-5.0, 5.0)}
     if hist_range is not None:
-        if not isinstance(hist_range, dict) or not set(hist_range) <= set(defaults):
+        if not isinstance(hist_range, dict):
+            raise TypeError(
+                "hist_range must be a dict with keys among 'pre', 'act', 'grad', "
+                f"got {hist_range!r}"
+            )
+        if not set(hist_range) <= set(defaults):
             raise ValueError(
-                f"hist_range must be a dict with keys among 'pre', 'act', 'grad', got {hist_range!r}"
+                "hist_range must be a dict with keys among 'pre', 'act', 'grad', "
+                f"got {hist_range!r}"
             )
         defaults.update(hist_range)
     out = np.empty((3, 2))
     for i, key in enumerate(("pre", "act", "grad")):
-        lo, hi = defaults[key]
-        lo = float(lo)
-        hi = float(hi)
+        pair = defaults[key]
+        name = f"hist_range[{key!r}]"
+        if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
+            raise TypeError(f"{name} must be a pair (lo, hi) of numbers, got {pair!r}")
+        lo, hi = (_number(v, name, pair) for v in pair)
         if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-            raise ValueError(f"hist_range[{key!r}] must be finite (lo, hi) with lo < hi, got {(lo, hi)}")
+            raise ValueError(f"{name} must be finite (lo, hi) with lo < hi, got {pair!r}")
         out[i] = lo, hi
     return out
+
+
+def _number(value: object, name: str, whole: object) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise TypeError(f"{name} must be a pair (lo, hi) of numbers, got {whole!r}")
+    return float(value)  # type: ignore[arg-type]
+
+
+class NetworkSpec(NamedTuple):
+    """A validated network configuration (:func:`network_spec`)."""
+
+    widths: list[int]
+    activation: Activation
+    scheme: str
+    distribution: str
+    variances: list[float]  # per layer: the weights' variance, std(...)**2
+    scales: list[float]  # per layer: the kernel's scale of its distribution
+    bias_std: float
+    input_std: float
+    backward: bool
+
+
+def network_spec(
+    widths: object,
+    activation: object,
+    *,
+    scheme: object = "he",
+    distribution: object = "normal",
+    gain: float | None = None,
+    mode: str | None = None,
+    std_value: float | None = None,
+    bias_std: object = 0.0,
+    input_std: object = 1.0,
+    backward: object = False,
+) -> NetworkSpec:
+    """Validate the network arguments shared by :func:`simulate`, :func:`initmath.predict`
+    and :func:`initmath.verify` (one set of checks, one set of messages).
+
+    Returns
+    -------
+    NetworkSpec
+        The canonical values, with each layer's weight variance and distribution scale: the
+        std (normal), the half-width (uniform), the underlying normal's std (truncated) or
+        the gain (orthogonal).
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the argument and repeating its value.
+    """
+    ws = layer_widths(widths)
+    act: Activation = _activations.activation(activation)
+    sch = choice(scheme, "scheme", SCHEMES, SCHEME_ALIASES)
+    dist = choice(distribution, "distribution", DISTRIBUTIONS)
+    bias = nonnegative_real(bias_std, "bias_std")
+    inp = positive_real(input_std, "input_std")
+    if not isinstance(backward, (bool, np.bool_)):
+        raise TypeError(f"backward must be a bool, got {backward!r}")
+    kw = {"mode": mode, "gain": gain, "std": std_value}
+    variances, scales = [], []
+    for layer in range(len(ws) - 1):
+        shape = (ws[layer + 1], ws[layer])
+        s = float(std(shape, sch, distribution=dist, **kw))
+        variances.append(s * s)
+        if dist == "uniform":
+            scales.append(float(bound(shape, sch, distribution="uniform", **kw)))
+        elif dist == "truncated_normal":
+            scales.append(s / truncated_normal_std())
+        elif dist == "orthogonal":
+            scales.append(s * math.sqrt(max(shape)))  # the gain
+        else:
+            scales.append(s)
+    return NetworkSpec(ws, act, sch, dist, variances, scales, bias, inp, bool(backward))
+
+
+def _available_memory() -> int:
+    """Bytes of memory available to this process (Linux: MemAvailable), else physical."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return 16 * 2**30
+
+
+def memory_needed(ws: list[int], n_inputs: int, backward: bool, distribution: str, bins: int,
+                  threads: int, chunk: int) -> dict[str, int]:
+    """Bytes a run needs at once, by the argument that drives each part.
+
+    Per thread, one network: its largest weight matrix (twice with ``backward``, several
+    times for orthogonal weights' QR, 1/16 more for truncated normals' rejection), its
+    activations (every layer's pre-activations with ``backward``), and the thread's
+    histograms; per call, the chunk's per-network outputs.
+    """
+    L = len(ws) - 1
+    biggest = max(a * b for a, b in zip(ws[1:], ws[:-1]))
+    copies = {"orthogonal": 4.0, "truncated_normal": 2.1}.get(distribution, 1.0)
+    copies += 1.0 if backward else 0.0
+    acts = (4 + (L if backward else 0)) * max(ws) * n_inputs
+    return {
+        "widths": int(8 * threads * copies * biggest),
+        "n_inputs": int(8 * threads * acts),
+        "bins": 8 * (threads + 1) * 3 * L * bins,
+        "n_networks": chunk * L * (3 * 8 + 3),
+    }
+
+
+def _check_memory(need: dict[str, int], values: dict[str, object]) -> None:
+    total = sum(need.values())
+    avail = _available_memory()
+    if total <= avail:
+        return
+    arg = max(need, key=lambda k: need[k])
+    raise ValueError(
+        f"{arg}={values[arg]!r} needs {total} bytes ({total / 2**30:.3g} GiB) of memory at "
+        f"once, more than the {avail / 2**30:.3g} GiB available"
+    )
+
+
+def _initial_chunk(ws: list[int], n_inputs: int, backward: bool, threads: int) -> int:
+    # About 2e8 weight draws and multiply-adds per second and thread (measured ~3-5e8): a
+    # first call of well under a second; later calls are sized from measured times.
+    work = sum(a * b for a, b in zip(ws[1:], ws[:-1])) * (2 + n_inputs) * (2 if backward else 1)
+    per_thread = max(1, int(_TARGET_SECONDS * 2e8 / max(work, 1)))
+    return int(min(_MAX_CHUNK, max(threads, per_thread * threads)))
 
 
 def simulate(
@@ -213,6 +509,11 @@ def simulate(
     ``(widths[l], widths[l-1])`` with entries from ``scheme``/``distribution``;
     :math:`b^\\ell_i \\sim N(0, \\text{bias\\_std}^2)`.
 
+    Networks whose values overflow, go NaN or underflow are counted and reported, never
+    averaged in (see :class:`SimulationResult`). The work is done in kernel calls of a
+    fraction of a second each, so ``KeyboardInterrupt`` (Ctrl-C) stops a run within about
+    a second (one network's time, for huge networks) and leaves the process usable.
+
     Parameters
     ----------
     widths : sequence of int
@@ -235,14 +536,14 @@ def simulate(
         result.
     backward : bool
         Also back-propagate a standard Gaussian gradient from the last layer.
-    record : sequence of {"second_moment", "mean", "histograms"}
+    record : str or sequence of {"second_moment", "mean", "histograms"}
         Extra quantities ("second_moment" is always recorded).
     bins, hist_range
         Histogram bins, and ``{"pre"|"act"|"grad": (lo, hi)}`` (default (-5, 5) each);
         values outside a range are not counted.
     first_network : int
         Index of the first network: runs over ranges ``[a, b)`` and ``[b, c)`` merge into
-        the run over ``[a, c)``.
+        the run over ``[a, c)``. ``first_network + n_networks <= 2**64`` (the streams).
 
     Returns
     -------
@@ -251,7 +552,9 @@ def simulate(
     Raises
     ------
     TypeError, ValueError
-        For any invalid argument, before any kernel runs.
+        For any invalid argument, before any kernel runs; ``ValueError`` also when the run
+        would need more memory at once than is available (naming the argument that drives
+        it, and the bytes).
 
     Examples
     --------
@@ -259,19 +562,22 @@ def simulate(
     >>> bool(abs(r.q[-1] - 2.0) < 5 * r.q_se[-1])  # He on unit inputs: q = 2 at every layer
     True
     """
-    ws = np.array(layer_widths(widths), dtype=np.int64)
-    act: Activation = _activations.activation(activation)
-    sch = choice(scheme, "scheme", SCHEMES, SCHEME_ALIASES)
-    dist = choice(distribution, "distribution", DISTRIBUTIONS)
+    spec = network_spec(widths, activation, scheme=scheme, distribution=distribution,
+                        gain=gain, mode=mode, std_value=std_value, bias_std=bias_std,
+                        input_std=input_std, backward=backward)
+    act = spec.activation
     n_networks = integer(n_networks, "n_networks", 2)
     n_inputs = integer(n_inputs, "n_inputs", 1)
     first_network = integer(first_network, "first_network", 0)
-    bias_std = nonnegative_real(bias_std, "bias_std")
-    input_std = positive_real(input_std, "input_std")
-    if not isinstance(backward, (bool, np.bool_)):
-        raise TypeError(f"backward must be a bool, got {backward!r}")
+    if first_network + n_networks > _STREAMS:
+        raise ValueError(
+            f"first_network + n_networks must be <= 2**64 (one random stream per network), "
+            f"got first_network={first_network!r}, n_networks={n_networks!r}"
+        )
     if isinstance(record, str):
         record = (record,)
+    if isinstance(record, (bytes, dict)) or not isinstance(record, (Sequence, set, frozenset)):
+        raise TypeError(f"record must be a string or a sequence of strings, got {record!r}")
     rec = {choice(r, "record", RECORDS) for r in record}
     bins = integer(bins, "bins", 1)
     ranges = _hist_ranges(hist_range)
@@ -279,34 +585,29 @@ def simulate(
         threads = integer(threads, "threads", 1)
         if threads > numba.config.NUMBA_NUM_THREADS:
             raise ValueError(
-                f"threads must be <= {numba.config.NUMBA_NUM_THREADS} (NUMBA_NUM_THREADS), got {threads}"
+                f"threads must be <= {numba.config.NUMBA_NUM_THREADS} (NUMBA_NUM_THREADS), "
+                f"got {threads}"
             )
     k0, k1 = seed_key(seed)
+    L = len(spec.widths) - 1
+    n_threads = numba.config.NUMBA_NUM_THREADS  # the histograms have a row per thread id
+    use = threads if threads is not None else numba.get_num_threads()
+    nbins = bins if "histograms" in rec else 0
+    max_chunk = int(min(_MAX_CHUNK, max(1, _CHUNK_BYTES // (L * 27)), n_networks))
+    _check_memory(
+        memory_needed(spec.widths, n_inputs, spec.backward, spec.distribution, nbins,
+                      n_threads, max_chunk),
+        {"widths": spec.widths, "n_inputs": n_inputs, "bins": bins, "n_networks": n_networks},
+    )
 
-    # Per-layer scale: std (normal), half-width (uniform), underlying std (truncated), gain.
-    L = ws.size - 1
-    scales = np.empty(L)
-    kw = {"mode": mode, "gain": gain, "std": std_value}
-    for layer in range(L):
-        shape = (int(ws[layer + 1]), int(ws[layer]))
-        if dist == "uniform":
-            scales[layer] = bound(shape, sch, distribution="uniform", **kw)
-        elif dist == "truncated_normal":
-            scales[layer] = std(shape, sch, distribution=dist, **kw) / truncated_normal_std()
-        elif dist == "orthogonal":
-            s = std(shape, sch, distribution=dist, **kw)
-            scales[layer] = s * math.sqrt(max(shape))  # the gain
-        else:
-            scales[layer] = std(shape, sch, distribution=dist, **kw)
-
+    ws = np.array(spec.widths, dtype=np.int64)
+    scales = np.array(spec.scales)
     kernel = kernel_module(act).run
     params = kernel_params(act)
-    stats = {"q": Moments(L), "mean": Moments(L)}
-    if backward:
-        stats["grad"] = Moments(L)
-    n_threads = numba.config.NUMBA_NUM_THREADS
-    hist_total = np.zeros((3, L, bins if "histograms" in rec else 0), dtype=np.int64)
-    exploded = np.zeros(L, dtype=np.int64)
+    keys = ("q", "mean", "grad") if spec.backward else ("q", "mean")
+    stats = {k: Moments(L) for k in keys}
+    codes = {k: np.zeros((6, L), dtype=np.int64) for k in keys}
+    hist_total = np.zeros((3, L, nbins), dtype=np.int64)
     previous = numba.get_num_threads()
     # The parallelism is over networks; a multithreaded BLAS under each of Numba's threads
     # would only oversubscribe the cores (measured: 2 threads slower than 1).
@@ -314,26 +615,36 @@ def simulate(
     try:
         if threads is not None:
             numba.set_num_threads(threads)
-        for start in range(0, n_networks, _CHUNK):
-            count = min(_CHUNK, n_networks - start)
+        start = 0
+        chunk = min(max_chunk, _initial_chunk(spec.widths, n_inputs, spec.backward, use))
+        while start < n_networks:
+            count = min(chunk, n_networks - start)
             q = np.zeros((count, L))
             mean = np.zeros((count, L))
             grad = np.zeros((count, L))
-            expl = np.empty(count, dtype=np.int64)
-            hist = np.zeros((n_threads, 3, L, hist_total.shape[2]), dtype=np.int64)
-            kernel(ws, n_inputs, first_network + start, count, k0, k1, DIST_CODES[dist],
-                   scales, TRUNCATION, bias_std, input_std, bool(backward), ranges, params,
-                   q, mean, grad, expl, hist)
-            for e in expl[expl >= 0]:
-                exploded[e] += 1
-            finite = np.isfinite(q)
-            # exploded networks contribute zeros past their explosion; those layers are
-            # reported as inf anyway (SimulationResult.exploded_at)
-            stats["q"].add(np.where(finite, q, 0.0))
-            stats["mean"].add(np.where(finite, mean, 0.0))
-            if backward:
-                stats["grad"].add(np.where(np.isfinite(grad), grad, 0.0))
+            status = np.zeros((count, 3, L), dtype=np.int8)
+            hist = np.zeros((n_threads, 3, L, nbins), dtype=np.int64)
+            began = time.perf_counter()
+            try:
+                kernel(ws, n_inputs, np.uint64(first_network + start), count, k0, k1,
+                       DIST_CODES[spec.distribution], scales, TRUNCATION, spec.bias_std,
+                       spec.input_std, spec.backward, ranges, params, q, mean, grad, status,
+                       hist)
+            except KeyboardInterrupt:
+                # an interrupted first call can leave Numba's dispatcher without a compiled
+                # object: import the module afresh next time
+                forget_module(act)
+                raise
+            elapsed = time.perf_counter() - began
+            for row, (key, values) in enumerate(zip(keys, (q, mean, grad))):
+                st = status[:, row, :]
+                codes[key] += _codes_summary(st)
+                stats[key].add(values, st == OK)
             hist_total += hist.sum(axis=0)
+            start += count
+            # next call: about _TARGET_SECONDS, growing at most 4x at a time
+            rate = count / max(elapsed, 1e-3)
+            chunk = int(min(max_chunk, 4 * count, max(use, rate * _TARGET_SECONDS)))
     finally:
         numba.set_num_threads(previous)
         blas.restore_original_limits()
@@ -345,12 +656,11 @@ def simulate(
         edges = {k: np.linspace(ranges[i, 0], ranges[i, 1], bins + 1)
                  for i, k in enumerate(("pre", "act", "grad"))}
     config = {
-        "widths": tuple(int(w) for w in ws), "activation": act.name, "phi": str(act.expr),
-        "scheme": sch, "distribution": dist, "gain": gain, "mode": mode,
-        "std_value": std_value, "bias_std": bias_std, "input_std": input_std,
-        "n_inputs": n_inputs, "seed": int(seed), "backward": bool(backward),
+        "widths": tuple(spec.widths), "activation": act.name, "phi": str(act.expr),
+        "scheme": spec.scheme, "distribution": spec.distribution, "gain": gain, "mode": mode,
+        "std_value": std_value, "bias_std": spec.bias_std, "input_std": spec.input_std,
+        "n_inputs": n_inputs, "seed": int(seed), "backward": spec.backward,
         "record": tuple(sorted(rec)), "bins": bins, "hist_range": ranges.tolist(),
     }
     return SimulationResult(config, first_network, n_networks, stats,
-                            hist_total if "histograms" in rec else None, edges, exploded)
-
+                            hist_total if "histograms" in rec else None, edges, codes)

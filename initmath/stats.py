@@ -21,9 +21,11 @@ import numpy as np
 
 __all__ = ["Estimate", "ExactSum", "Moments"]
 
-# frexp mantissas scaled to integers of 53 bits; groups of at most 2**9 of them fit in int64.
+# frexp mantissas scaled to integers of 53 bits, and the three parts of their squares (each
+# below 2**54): groups of at most 2**8 of them sum within int64.
 _MANT_BITS = 53
-_GROUP = 1 << 9
+_HALF = 27
+_GROUP = 1 << 8
 
 
 class ExactSum:
@@ -48,15 +50,40 @@ class ExactSum:
             raise ValueError("ExactSum.add: values must be finite")
         mant, exp = np.frexp(v)
         ints = np.ldexp(mant, _MANT_BITS).astype(np.int64)  # exact: |mant| < 1
-        exp = exp.astype(np.int64) - _MANT_BITS
-        for e in np.unique(exp):
-            sel = ints[exp == e]
+        self._accumulate(ints, exp.astype(np.int64) - _MANT_BITS)
+        return self
+
+    def add_squares(self, values: np.ndarray) -> ExactSum:
+        """Add the exact square of every element of ``values`` (finite float64); returns self.
+
+        With :math:`x = m\\,2^{e}` (:math:`|m| < 2^{53}`), :math:`x^2 = m^2\\,2^{2e}` exactly;
+        :math:`m = h\\,2^{27} + l` splits :math:`m^2 = h^2 2^{54} + 2hl\\,2^{27} + l^2` into
+        three integers below :math:`2^{54}`. Nothing underflows or overflows, as the float
+        product ``x * x`` would for :math:`|x| < 10^{-154}` or :math:`|x| > 10^{154}`.
+        """
+        v = np.asarray(values, dtype=np.float64).ravel()
+        if v.size == 0:
+            return self
+        if not np.all(np.isfinite(v)):
+            raise ValueError("ExactSum.add_squares: values must be finite")
+        mant, exp = np.frexp(v)
+        m = np.abs(np.ldexp(mant, _MANT_BITS).astype(np.int64))
+        e2 = 2 * (exp.astype(np.int64) - _MANT_BITS)
+        h, lo = m >> _HALF, m & ((1 << _HALF) - 1)
+        self._accumulate(h * h, e2 + 2 * _HALF)
+        self._accumulate(2 * h * lo, e2 + _HALF)
+        self._accumulate(lo * lo, e2)
+        return self
+
+    def _accumulate(self, ints: np.ndarray, exps: np.ndarray) -> None:
+        # ints: int64 below 2**54 in magnitude; groups of _GROUP of them sum within int64
+        for e in np.unique(exps):
+            sel = ints[exps == e]
             total = 0
             for start in range(0, sel.size, _GROUP):
                 total += int(sel[start : start + _GROUP].sum())
             if total:
                 self._parts[int(e)] = self._parts.get(int(e), 0) + total
-        return self
 
     def merge(self, other: ExactSum) -> ExactSum:
         """Add another exact sum into this one; returns self."""
@@ -96,56 +123,99 @@ class Estimate:
         return (self.mean - predicted) / self.se
 
 
+def _sqrt(x: Fraction) -> float:
+    """:math:`\\sqrt{x}` of a non-negative fraction, rounded from the exact value without
+    under- or overflow: with :math:`x = y\\,4^{k}`, :math:`y \\in [1/4, 4]`,
+    :math:`\\sqrt{x} = \\sqrt{y}\\,2^{k}`."""
+    if x <= 0:
+        return 0.0
+    k = (x.numerator.bit_length() - x.denominator.bit_length()) // 2
+    y = x / (Fraction(4) ** k) if k >= 0 else x * (Fraction(4) ** -k)
+    try:
+        return math.ldexp(math.sqrt(float(y)), k)
+    except OverflowError:  # beyond the largest double
+        return math.inf
+
+
 @dataclass
 class Moments:
-    """Mergeable sufficient statistics of one quantity per layer: count, sum, sum of squares.
+    """Mergeable sufficient statistics of one quantity per layer: counts, sums, sums of squares.
 
-    ``sums[l]`` and ``squares[l]`` are exact sums over networks of the per-network value at
-    layer ``l`` and of its square.
+    ``counts[l]``, ``sums[l]`` and ``squares[l]`` are the number of networks with a value at
+    layer ``l``, the exact sum of those values and the exact sum of their squares (squared
+    exactly, :meth:`ExactSum.add_squares`: values from :math:`10^{-300}` to :math:`10^{300}`
+    keep their standard errors). ``count`` is the number of networks added.
     """
 
     n_layers: int
     count: int = 0
     sums: list[ExactSum] = field(default_factory=list)
     squares: list[ExactSum] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.sums:
             self.sums = [ExactSum() for _ in range(self.n_layers)]
             self.squares = [ExactSum() for _ in range(self.n_layers)]
+        if not self.counts:
+            self.counts = [self.count] * self.n_layers
 
-    def add(self, values: np.ndarray) -> Moments:
-        """Add per-network values, shape ``(n_networks, n_layers)``; returns self."""
+    def add(self, values: np.ndarray, valid: np.ndarray | None = None) -> Moments:
+        """Add per-network values, shape ``(n_networks, n_layers)``; returns self.
+
+        ``valid`` (same shape, bool) selects the values to add; the others (an exploded
+        network's layers, say) are left out, never replaced by a number. Every added value
+        must be finite.
+        """
         v = np.asarray(values, dtype=np.float64)
         if v.ndim != 2 or v.shape[1] != self.n_layers:
             raise ValueError(f"values must have shape (n, {self.n_layers}), got {v.shape}")
+        if valid is not None:
+            valid = np.asarray(valid, dtype=bool)
+            if valid.shape != v.shape:
+                raise ValueError(f"valid must have shape {v.shape}, got {valid.shape}")
         for layer in range(self.n_layers):
-            self.sums[layer].add(v[:, layer])
-            self.squares[layer].add(v[:, layer] * v[:, layer])
+            col = v[:, layer] if valid is None else v[valid[:, layer], layer]
+            self.sums[layer].add(col)
+            self.squares[layer].add_squares(col)
+            self.counts[layer] += col.size
         self.count += v.shape[0]
         return self
 
     def merge(self, other: Moments) -> Moments:
         """Combine with statistics of other networks (another chunk, process or machine)."""
+        if not isinstance(other, Moments):
+            raise TypeError(f"other must be a Moments, got {other!r}")
         if other.n_layers != self.n_layers:
             raise ValueError(f"cannot merge {other.n_layers} layers into {self.n_layers}")
         for mine, theirs in zip(self.sums + self.squares, other.sums + other.squares):
             mine.merge(theirs)
         self.count += other.count
+        self.counts = [a + b for a, b in zip(self.counts, other.counts)]
         return self
 
     def estimates(self) -> list[Estimate]:
-        """Mean and standard error per layer (the unbiased sample variance over networks)."""
+        """Mean and standard error per layer (the unbiased sample variance over networks).
+
+        The variance :math:`(\\sum x^2 - (\\sum x)^2/n)/(n-1)` is exact (a fraction); its
+        square root is taken without underflow (:func:`_sqrt`), so a layer of tiny values
+        gets a tiny, not a zero, standard error.
+        """
         out = []
-        n = self.count
-        for s, ss in zip(self.sums, self.squares):
+        for n, s, ss in zip(self.counts, self.sums, self.squares):
             if n == 0:
                 out.append(Estimate(math.nan, math.nan, 0))
                 continue
             total, total_sq = s.fraction(), ss.fraction()
             mean = total / n
             var = (total_sq - total * mean) / (n - 1) if n > 1 else Fraction(0)
-            out.append(Estimate(float(mean), math.sqrt(max(float(var), 0.0) / n), n))
+            try:
+                fvar = float(var) / n
+            except OverflowError:  # values near the largest doubles
+                fvar = math.inf
+            # the float formula where it is exact to rounding (unchanged results), else exact
+            se = math.sqrt(fvar) if 1e-300 < fvar < 1e300 else _sqrt(var / n)
+            out.append(Estimate(float(mean), se, n))
         return out
 
     def mean(self) -> np.ndarray:

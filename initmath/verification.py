@@ -24,11 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from . import activations as _activations
 from .moments import derivative_moment, moment
 from .registry import formulas
-from .schemes import SCHEME_ALIASES, SCHEMES, std
-from .simulation import SimulationResult, simulate
+from ._checks import choice, integer, positive_real
+from .schemes import SCHEME_ALIASES, SCHEMES
+from .simulation import SimulationResult, network_spec, simulate
 
 __all__ = [
     "DEFAULT_NETWORKS",
@@ -96,20 +96,21 @@ def predict(
     injected :math:`N(0, 1)`. The weight variance of a layer is :func:`initmath.std` squared,
     which for orthogonal weights is the mean square :math:`g^2/\\max(n_{in}, n_{out})`: the
     same map holds, since a random orthogonal row (or column) spreads a vector's norm evenly.
+
+    The arguments are checked exactly as :func:`initmath.simulate` checks them
+    (:func:`initmath.simulation.network_spec`): the same errors, with the same messages.
     """
-    act = _activations.activation(activation)
-    ws = [int(w) for w in widths]
+    spec = network_spec(widths, activation, scheme=scheme, distribution=distribution,
+                        gain=gain, mode=mode, std_value=std_value, bias_std=bias_std,
+                        input_std=input_std, backward=backward)
+    act, ws, variances = spec.activation, spec.widths, spec.variances
+    bias_std, input_std = spec.bias_std, spec.input_std
     L = len(ws) - 1
-    variances = [
-        std((ws[l + 1], ws[l]), scheme, distribution=distribution, gain=gain, mode=mode,
-            std=std_value) ** 2
-        for l in range(L)
-    ]
     q = np.empty(L)
     q[0] = ws[0] * variances[0] * input_std**2 + bias_std**2
     for l in range(1, L):
         q[l] = ws[l] * variances[l] * _m(act, q[l - 1]) + bias_std**2
-    if not backward:
+    if not spec.backward:
         return q, None
     g = np.empty(L)
     g[L - 1] = 1.0
@@ -140,21 +141,29 @@ def compare(
 ) -> Verification:
     """Compare a simulation with per-layer predictions of ``quantity`` at ``layer`` (default:
     the last layer for ``"q"``/``"mean"``, the first for ``"grad"``)."""
+    if not isinstance(result, SimulationResult):
+        raise TypeError(f"result must be a SimulationResult, got {result!r}")
+    quantity = choice(quantity, "quantity", ("q", "grad", "mean"))
     L = len(predicted)
     if layer is None:
         layer = 1 if quantity == "grad" else L
-    if result.exploded_at is not None:
-        return Verification(
-            name, quantity, layer, float(predicted[layer - 1]), math.inf, math.inf, math.inf,
-            False, level, note=f"exploded at layer {result.exploded_at}",
-            curve_predicted=np.asarray(predicted),
-        )
+    layer = integer(layer, "layer", 1)
+    if layer > L:
+        raise ValueError(f"layer must be in 1..{L}, got {layer!r}")
     mean = {"q": result.q, "grad": result.grad_q, "mean": result.mean}[quantity]
     se = {"q": result.q_se, "grad": result.grad_q_se, "mean": result.mean_se}[quantity]
     if mean is None or se is None:
         raise ValueError(f"the simulation did not record {quantity!r}")
-    est = result.estimate(quantity if quantity != "q" else "q", layer)
     pred = float(predicted[layer - 1])
+    problems = result.problems(quantity)
+    est = result.estimate(quantity, layer)
+    if problems or not (math.isfinite(est.mean) and math.isfinite(est.se)):
+        # an explosion or underflow anywhere is a failure, not a z-score
+        return Verification(
+            name, quantity, layer, pred, est.mean, est.se, math.nan if math.isnan(est.mean)
+            else math.inf, False, level, note=problems or "no finite estimate",
+            curve_predicted=np.asarray(predicted), curve_estimate=mean, curve_se=se,
+        )
     z = est.z(pred)
     return Verification(
         name, quantity, layer, pred, est.mean, est.se, float(z), bool(abs(z) < _critical(level)),
@@ -246,7 +255,8 @@ def _run(name: str, spec: dict[str, Any], n_networks: int | None, seed: int, lev
     pred = {"q": q, "grad": g}.get(quantity)
     if quantity == "mean":
         pred = np.array([_mean(act, qq) for qq in q])
-    assert pred is not None
+    if pred is None:  # verify() makes quantity and backward agree; a CHECKS entry must too
+        raise ValueError(f"check {name!r}: quantity {quantity!r} needs backward=True")
     result = simulate(widths, act, n_networks=n_networks, seed=seed, threads=threads,
                       record=record, n_inputs=8, **spec)
     return compare(name, result, np.asarray(pred) * scale, quantity, layer, level)
@@ -288,37 +298,84 @@ def verify(
         Multiplies the prediction: ``scale=1.05`` checks that a 5% error is caught.
     **options
         For a scheme: further :func:`initmath.simulate` arguments (``distribution``,
-        ``gain``, ``mode``, ``bias_std``, ``input_std``, ``backward``, ``n_inputs``).
+        ``gain``, ``mode``, ``std_value``, ``bias_std``, ``input_std``, ``backward``), checked
+        as :func:`initmath.simulate` checks them; ``quantity`` (``"q"``, ``"grad"``, which
+        implies ``backward=True``, or ``"mean"``) and ``layer`` (1-based) choose what is
+        compared.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For an invalid argument (naming it), before anything is simulated.
 
     Returns
     -------
     Verification
     """
-    if not 0 < level < 1:
+    if not isinstance(target, str):
+        raise TypeError(f"target must be a string (a formula name or a scheme), got {target!r}")
+    level = positive_real(level, "level")
+    if not level < 1:
         raise ValueError(f"level must be in (0, 1), got {level!r}")
+    scale = positive_real(scale, "scale")
+    if n_networks is not None:
+        n_networks = integer(n_networks, "n_networks", 2)
     if target in CHECKS:
         if activation is not None or widths is not None or options:
             raise ValueError(f"formula {target!r} has a fixed check; give no network options")
         return _run(target, CHECKS[target], n_networks, seed, level, threads, scale)
-    if isinstance(target, str) and target.lower() in (*SCHEMES, *SCHEME_ALIASES):
+    if target.lower() in (*SCHEMES, *SCHEME_ALIASES):
         scheme = SCHEME_ALIASES.get(target.lower(), target.lower())
+        unknown = sorted(set(options) - _SCHEME_OPTIONS)
+        if unknown:
+            raise TypeError(
+                f"verify() got unexpected option {unknown[0]!r}; a scheme takes "
+                f"{', '.join(sorted(_SCHEME_OPTIONS))}"
+            )
+        if "n_inputs" in options:
+            raise ValueError(
+                f"n_inputs is fixed at 8 for verification, got n_inputs={options['n_inputs']!r}"
+            )
         spec: dict[str, Any] = {
             "activation": activation if activation is not None else _OWN[scheme],
             "scheme": scheme,
-            "widths": list(widths) if widths is not None else [256] * 11,
+            "widths": widths if widths is not None else [256] * 11,
             **options,
         }
-        if spec.pop("backward", False):
-            spec.update(backward=True, quantity="grad")
-        n_inputs = spec.pop("n_inputs", None)
-        if n_inputs is not None:
-            raise ValueError("n_inputs is fixed at 8 for verification")
+        quantity = choice(spec.pop("quantity", "q"), "quantity", ("q", "grad", "mean"))
+        backward = spec.get("backward", False)
+        if quantity == "grad":
+            if backward is False:
+                if "backward" in options:
+                    raise ValueError("quantity='grad' needs backward=True, got backward=False")
+                spec["backward"] = True
+        elif backward is True and "quantity" not in options:
+            quantity = "grad"
+        if quantity == "mean":
+            spec["record"] = ("mean",)
+        spec["quantity"] = quantity
+        # the same checks as simulate(), before anything is computed
+        checked = network_spec(spec["widths"], spec["activation"], scheme=scheme,
+                               **{k: spec[k] for k in _NETWORK_OPTIONS if k in spec})
+        spec["widths"] = checked.widths
+        if "layer" in spec:
+            layer = integer(spec["layer"], "layer", 1)
+            if layer > len(checked.widths) - 1:
+                raise ValueError(
+                    f"layer must be in 1..{len(checked.widths) - 1}, got {spec['layer']!r}"
+                )
         return _run(target, spec, n_networks, seed, level, threads, scale)
     if target in formulas:
         raise ValueError(f"formula {target!r} has no simulation check")
     raise ValueError(
         f"unknown target {target!r}; expected a formula name ({', '.join(CHECKS)}) or a scheme"
     )
+
+
+#: The options verify() passes on to the network of a scheme's check.
+_NETWORK_OPTIONS = ("distribution", "gain", "mode", "std_value", "bias_std", "input_std",
+                    "backward")
+_SCHEME_OPTIONS = {*_NETWORK_OPTIONS, "quantity", "layer", "n_inputs"}
 
 
 def verify_all(n_networks: int | None = None, seed: int = 0, level: float = LEVEL,

@@ -48,3 +48,37 @@ def test_exact_sum_refuses_non_finite():
 
     with pytest.raises(ValueError, match="finite"):
         ExactSum().add(np.array([1.0, np.inf]))
+
+
+@given(st.lists(finite, max_size=200))
+def test_exact_squares_are_exact(values):
+    # x * x in floats under- or overflows for |x| < 1e-154 or > 1e154; the exact squares do not
+    exact = sum((Fraction(v) ** 2 for v in values), Fraction(0))
+    assert ExactSum().add_squares(np.array(values, dtype=np.float64)).fraction() == exact
+
+
+def test_tiny_values_keep_their_standard_error():
+    # 1e-200 times values with a known spread: the squares (1e-400) are below the doubles,
+    # yet the standard error is the scaled one, not 0 (issue 11, item 3)
+    rng = np.random.default_rng(1)
+    x = rng.normal(3.0, 2.0, size=(500, 1))
+    scale = 2.0**-700
+    big = Moments(1).add(x).estimates()[0]
+    tiny = Moments(1).add(x * scale).estimates()[0]
+    assert tiny.mean == big.mean * scale
+    assert tiny.se > 0
+    assert math.isclose(tiny.se, big.se * scale, rel_tol=1e-15)
+    expected = x.std(ddof=1) / math.sqrt(500) * scale
+    assert math.isclose(tiny.se, expected, rel_tol=1e-12)
+    assert math.isfinite(tiny.z(big.mean * scale * 1.01))
+
+
+def test_moments_leave_out_invalid_values():
+    x = np.array([[1.0, np.inf], [3.0, np.nan], [2.0, 5.0]])
+    valid = np.isfinite(x)
+    m = Moments(2).add(x, valid)
+    est = m.estimates()
+    assert m.counts == [3, 1] and m.count == 3
+    assert est[0].mean == 2.0 and est[1].mean == 5.0 and est[1].n == 1
+    merged = Moments(2).merge(m).merge(Moments(2).add(np.array([[4.0, 7.0]])))
+    assert merged.counts == [4, 2] and merged.estimates()[1].mean == 6.0
