@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -96,7 +97,12 @@ def init(
     TypeError
         Non-integer shape, non-float dtype, an ``rng`` of another type.
     ValueError
-        Any invalid scheme, distribution, mode, activation, gain or shape (see :func:`std`).
+        Any invalid scheme, distribution, mode, activation, gain or shape (see :func:`std`);
+        weights that ``dtype`` cannot hold: values that could exceed its largest finite
+        number (the bound of a uniform or truncated normal, the gain of an orthogonal matrix,
+        40 standard deviations of a normal) or a nonzero std that rounds to 0 in it
+        (``init(shape, "he", gain=1e200, dtype=np.float32)``); a shape whose float64 draws
+        need more memory than the machine has. All before any randomness is consumed.
 
     Examples
     --------
@@ -109,18 +115,77 @@ def init(
     """
     dims = shape_tuple(shape)
     dt = _float_dtype(dtype)
-    # Validate everything before consuming any randomness.
+    # Validate everything before consuming any randomness or allocating.
     sigma = weight_std(
         dims, scheme, layout=layout, activation=activation, mode=mode,
         distribution=distribution, gain=gain, std=std,
     )
     kind = choice(distribution, "distribution", dist.DISTRIBUTIONS)
+    _check_memory(dims, dt)
+    g = resolve_gain(scheme, activation, gain) if kind == "orthogonal" else None
+    _check_representable(kind, sigma, g, dt, gain)
     gen = as_generator(rng)
     if kind == "orthogonal":
         rows, cols = matrix_shape(dims, layout)
-        g = resolve_gain(scheme, activation, gain)
+        assert g is not None
         values = dist.orthogonal(gen, rows, cols, g)
     else:
         values = dist.sample(gen, math.prod(dims), kind, sigma)
-    return values.reshape(dims).astype(dt, copy=False)
+    with np.errstate(over="ignore"):
+        out = values.reshape(dims).astype(dt, copy=False)
+    if not np.all(np.isfinite(out)):
+        # Only a normal's far tail can get here (the bounded supports were checked above).
+        raise ValueError(
+            f"weights of std {sigma!r} overflow {dt.name} (gain={gain!r}, dtype={dt.name}): "
+            "use a smaller gain or a wider dtype"
+        )
+    return out
+
+
+def _physical_memory() -> int:
+    """Bytes of physical memory (a large default where the OS does not say)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):
+        return 2**40
+
+
+def _check_memory(dims: tuple[int, ...], dt: np.dtype) -> None:
+    """Refuse a tensor whose float64 draws plus the result cannot fit in physical memory."""
+    need = math.prod(dims) * (8 + (dt.itemsize if dt != np.float64 else 0))
+    have = _physical_memory()
+    if need > have:
+        raise ValueError(
+            f"shape {dims!r} needs {need / 2**30:.4g} GiB, more than the "
+            f"{have / 2**30:.4g} GiB of memory"
+        )
+
+
+# The largest |value| each distribution can draw, in units of its std: the bounded supports
+# exactly; for the normal, 40 standard deviations (probability below 1e-340 per draw).
+_REACH = {
+    "normal": 40.0,
+    "uniform": dist.uniform_half_width(1.0),
+    "truncated_normal": dist.TRUNCATION / dist.truncated_normal_std(dist.TRUNCATION),
+}
+
+
+def _check_representable(
+    kind: str, sigma: float, g: float | None, dt: np.dtype, gain: object
+) -> None:
+    """Refuse weights that would overflow ``dt`` or round to all zeros in it."""
+    info = np.finfo(dt)
+    # orthogonal entries are bounded by the gain (rows or columns of unit norm)
+    reach = g if kind == "orthogonal" else _REACH[kind] * sigma
+    assert reach is not None
+    if reach > float(info.max):
+        raise ValueError(
+            f"weights of std {sigma!r} overflow {dt.name}: values up to {reach:.3g} exceed its "
+            f"largest {float(info.max):.3g} (gain={gain!r}, dtype={dt.name})"
+        )
+    if sigma > 0 and dt.type(sigma) == 0:
+        raise ValueError(
+            f"weights of std {sigma!r} underflow to 0 in {dt.name}, whose smallest positive "
+            f"value is {float(info.smallest_subnormal):.3g} (gain={gain!r}, dtype={dt.name})"
+        )
 

@@ -107,7 +107,29 @@ def _std(
     mode: str | None,
     fixed_std: float | None,
 ) -> float:
-    """Standard deviation of a scheme, in the arithmetic order PyTorch uses (g / sqrt(fan))."""
+    """Standard deviation of a scheme, in the arithmetic order PyTorch uses (g / sqrt(fan)).
+
+    Refuses a standard deviation that overflows float64 or underflows to 0 from a nonzero
+    gain and std: the weights would be inf or silently all zero.
+    """
+    sigma = _raw_std(scheme, fan_in, fan_out, g, mode, fixed_std)
+    if not math.isfinite(sigma) or (sigma == 0.0 and g > 0.0 and fixed_std != 0.0):
+        what = "overflows" if sigma else "underflows to 0"
+        raise ValueError(
+            f"the standard deviation of scheme {scheme!r} {what} in float64 for "
+            f"{_arguments(scheme, fan_in, fan_out, g, fixed_std)}"
+        )
+    return sigma
+
+
+def _raw_std(
+    scheme: str,
+    fan_in: float,
+    fan_out: float | None,
+    g: float,
+    mode: str | None,
+    fixed_std: float | None,
+) -> float:
     if scheme == "normal":
         if mode is not None:
             raise ValueError(f"scheme 'normal' has a fixed std and takes no mode, got mode={mode!r}")
@@ -165,7 +187,9 @@ def variance(
     ------
     ValueError
         Unknown scheme or mode, a fan that is not > 0, a negative or NaN gain, ``mode``
-        needing a missing ``fan_out``.
+        needing a missing ``fan_out``; a standard deviation or variance that overflows
+        float64 (``variance("he", 1e-320)``, ``gain=1e200``) or underflows to 0 from a
+        nonzero gain: the result is always finite, and 0 only for a zero gain or std.
 
     Examples
     --------
@@ -178,7 +202,28 @@ def variance(
     fi = positive_real(fan_in, "fan_in")
     fo = None if fan_out is None else positive_real(fan_out, "fan_out")
     g = resolve_gain(s, None, gain)
-    return _std(s, fi, fo, g, mode, std) ** 2
+    sigma = _std(s, fi, fo, g, mode, std)
+    v = sigma * sigma
+    if not math.isfinite(v) or (v == 0.0 and sigma > 0.0):
+        what = "overflows" if v else "underflows to 0"
+        raise ValueError(
+            f"the variance of scheme {scheme!r} {what} in float64 (std {sigma!r}) for "
+            f"{_arguments(s, fi, fo, g, std)}"
+        )
+    return v
+
+
+def _arguments(
+    scheme: str, fan_in: float | None, fan_out: float | None, g: float, fixed_std: float | None
+) -> str:
+    """``fan_in=..., gain=...``: the arguments a std or variance was computed from."""
+    parts = [] if scheme == "normal" or fan_in is None else [f"fan_in={fan_in!r}"]
+    if fan_out is not None and scheme != "normal":
+        parts.append(f"fan_out={fan_out!r}")
+    parts.append(f"gain={g!r}")
+    if scheme == "normal":
+        parts.append(f"std={_DEFAULT_NORMAL_STD if fixed_std is None else fixed_std!r}")
+    return ", ".join(parts)
 
 
 def std(
@@ -227,6 +272,8 @@ def std(
     Returns
     -------
     float
+        Finite; 0 only for a zero gain or std (one that overflows float64, or underflows
+        to 0 from a nonzero gain, is refused with a ``ValueError`` naming the gain).
 
     Notes
     -----
@@ -274,7 +321,13 @@ def _weight_std(
         if fixed_std is not None:
             raise ValueError(f"std= only applies to scheme 'normal', not {scheme!r}")
         rows, cols = matrix_shape(shape, layout)
-        return g / math.sqrt(max(rows, cols))
+        sigma = g / math.sqrt(max(rows, cols))
+        if sigma == 0.0 and g > 0.0:
+            raise ValueError(
+                f"the standard deviation of orthogonal weights of shape {tuple(shape)!r} "
+                f"underflows to 0 in float64 for gain={g!r}"
+            )
+        return sigma
     fan_in, fan_out = fans(shape, layout)
     return _std(s, fan_in, fan_out, g, mode, fixed_std)
 
