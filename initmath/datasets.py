@@ -63,13 +63,18 @@ def digits(test_fraction: float = 0.25, seed: int = 0, standardize: bool = True)
     ------
     ImportError
         Without scikit-learn (``pip install initmath[data]``).
+    TypeError, ValueError
+        ``test_fraction`` not a number in ``(0, 1)``, ``seed`` not an integer >= 0,
+        ``standardize`` not a bool; checked before the data are loaded.
     """
-    from sklearn.datasets import load_digits  # bundled data: no network access
-
     fraction = positive_real(test_fraction, "test_fraction")
+    if not isinstance(standardize, (bool, np.bool_)):
+        raise TypeError(f"standardize must be a bool, got {standardize!r}")
     if not fraction < 1:
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
     rng = np.random.default_rng(integer(seed, "seed", minimum=0))
+    from sklearn.datasets import load_digits  # bundled data: no network access
+
     data = load_digits()
     x = np.asarray(data.data, dtype=np.float64)
     y = np.asarray(data.target, dtype=np.int64)

@@ -10,12 +10,17 @@ compare the fast NumPy functions of :mod:`initmath.schemes` with.
 
 from __future__ import annotations
 
-import functools
+import math
+import numbers
 
+import numpy as np
 import sympy as sp
 
+from ._checks import choice, integer
 from .activations import X, activation
+from .distributions import DISTRIBUTIONS
 from .moments import Q, symbolic_moment
+from .schemes import MODES, SCHEME_ALIASES, SCHEMES
 
 __all__ = [
     "A",
@@ -64,6 +69,42 @@ M = sp.Function("M", positive=True)  # generic E[phi(sqrt(q) z)^2]
 D = sp.Function("D", positive=True)  # generic E[phi'(sqrt(q) z)^2]
 
 
+#: The largest ``order`` :func:`linearized_moment` expands to (the series grows fast).
+MAX_ORDER = 20
+
+
+def _expr(value: object, name: str, *, positive: bool = False) -> sp.Expr:
+    """A SymPy expression or a finite real number as one; never a string (no sympify).
+
+    With ``positive``, a value SymPy can decide is not positive is refused.
+    """
+    if value is None or isinstance(value, (str, bytes, bool, np.bool_)):
+        raise TypeError(f"{name} must be a SymPy expression or a real number, got {value!r}")
+    if isinstance(value, (numbers.Integral, np.integer)):
+        expr: sp.Expr = sp.Integer(int(value))
+    elif isinstance(value, (numbers.Real, np.floating)):
+        if not math.isfinite(float(value)):
+            raise ValueError(f"{name} must be finite, got {value!r}")
+        expr = sp.Float(float(value))
+    elif isinstance(value, sp.Expr):
+        expr = value
+    else:
+        raise TypeError(f"{name} must be a SymPy expression or a real number, got {value!r}")
+    if expr.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or expr.is_real is False:
+        raise ValueError(f"{name} must be a finite real expression, got {value!r}")
+    if positive and expr.is_positive is False:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    return expr
+
+
+def _scheme(scheme: object) -> str:
+    return choice(scheme, "scheme", SCHEMES, SCHEME_ALIASES)
+
+
+def _mode(mode: object) -> str | None:
+    return None if mode is None else choice(mode, "mode", MODES)
+
+
 def _moment_or_generic(act: object | None, derivative: bool) -> sp.Expr:
     if act is None:
         return (D if derivative else M)(Q)
@@ -104,18 +145,29 @@ def forward_condition(act: object | None = None, fan: sp.Expr = N_IN) -> sp.Eq:
     For activations whose moment is homogeneous in :math:`q` (linear, ReLU family) the
     condition is the same at every :math:`q`.
     """
+    fan = _expr(fan, "fan", positive=True)
     expr = forward_map(act).subs({SIGMA_B2: 0, N_IN: fan})
     return sp.Eq(expr.subs(Q, 1), 1)
 
 
 def backward_condition(act: object | None = None, fan: sp.Expr = N_OUT) -> sp.Eq:
     """Gradient second moment preserved backward: :math:`q_g^{in} = q_g^{out}` at :math:`q = 1`."""
+    fan = _expr(fan, "fan", positive=True)
     expr = backward_map(act).subs(N_OUT, fan)
     return sp.Eq((expr / Q_GRAD).subs(Q, 1), 1)
 
 
 def solve_for(condition: sp.Eq, symbol: sp.Symbol = V) -> sp.Expr:
-    """The unique positive solution of ``condition`` for ``symbol`` (by :func:`sympy.solve`)."""
+    """The unique positive solution of ``condition`` for ``symbol`` (by :func:`sympy.solve`).
+
+    ``condition`` is a :class:`sympy.Eq` that contains the :class:`sympy.Symbol` ``symbol``.
+    """
+    if not isinstance(condition, sp.Equality):
+        raise TypeError(f"condition must be a sympy.Eq, got {condition!r}")
+    if not isinstance(symbol, sp.Symbol):
+        raise TypeError(f"symbol must be a sympy.Symbol, got {symbol!r}")
+    if symbol not in condition.free_symbols:
+        raise ValueError(f"symbol {symbol} does not occur in the condition {condition}")
     solutions = [
         sol for sol in sp.solve(condition, symbol, dict=False)
         if not (symbol.is_positive and sol.is_positive is False)
@@ -157,8 +209,12 @@ def linearized_moment(act: object, order: int = 2) -> sp.Expr:
 
     From the Taylor series of :math:`\\phi^2` and :math:`E[z^n] = (n-1)!!` (0 for odd n). For
     any :math:`\\phi` with :math:`\\phi(0) = 0, \\phi'(0) = 1` the leading term is :math:`q`:
-    the linear regime that Glorot and Bengio's conditions assume.
+    the linear regime that Glorot and Bengio's conditions assume. ``order`` is an integer in
+    ``1..MAX_ORDER``.
     """
+    order = integer(order, "order", minimum=1)
+    if order > MAX_ORDER:
+        raise ValueError(f"order must be <= {MAX_ORDER}, got {order!r}")
     phi = activation(act).expr
     series = sp.series(phi**2, X, 0, 2 * order + 1).removeO()
     poly = sp.Poly(sp.expand(series), X)
@@ -169,10 +225,10 @@ def linearized_moment(act: object, order: int = 2) -> sp.Expr:
     return sp.expand(total)
 
 
-@functools.lru_cache(maxsize=None)
 def fan_symbol(mode: str) -> sp.Expr:
     """The fan a mode divides by: :math:`n_{in}`, :math:`n_{out}` or their mean."""
-    return {"fan_in": N_IN, "fan_out": N_OUT, "fan_avg": (N_IN + N_OUT) / 2}[mode]
+    m = choice(mode, "mode", MODES)
+    return {"fan_in": N_IN, "fan_out": N_OUT, "fan_avg": (N_IN + N_OUT) / 2}[m]
 
 
 def uniform_variance() -> sp.Expr:
@@ -189,7 +245,10 @@ def truncated_normal_factor(cut: sp.Expr = sp.Integer(2)) -> sp.Expr:
     """:math:`\\beta`, the std of a unit normal truncated to :math:`(-c, c)`, in closed form.
 
     .. math:: \\beta^2 = \\frac{\\int_{-c}^{c} z^2 \\varphi(z)\\,dz}{\\int_{-c}^{c}\\varphi(z)\\,dz}
+
+    ``cut`` is a positive SymPy expression or number (not a string).
     """
+    cut = _expr(cut, "cut", positive=True)
     z = sp.Symbol("z", real=True)
     pdf = sp.exp(-(z**2) / 2) / sp.sqrt(2 * sp.pi)
     mass = sp.integrate(pdf, (z, -cut, cut))
@@ -234,7 +293,15 @@ def scheme_variance(scheme: str, mode: str | None = None, gain: sp.Expr | None =
       so the same condition gives :math:`g^2/\\mathrm{fan}`.
     * ``standard``: the variance of :math:`U(\\pm g/\\sqrt{\\mathrm{fan}})`.
     * ``normal``: :math:`(g\\,s)^2` for the fixed std :math:`s` (a symbol ``s``).
+
+    ``scheme`` and ``mode`` as for :func:`initmath.variance`; ``gain`` a positive SymPy
+    expression or number.
     """
+    scheme = _scheme(scheme)
+    if scheme == "normal" and mode is not None:
+        raise ValueError(f"scheme 'normal' has a fixed std and takes no mode, got mode={mode!r}")
+    mode = _mode(mode)
+    gain = None if gain is None else _expr(gain, "gain", positive=True)
     if scheme == "normal":
         return ((gain if gain is not None else 1) * sp.Symbol("s", positive=True)) ** 2
     own = {"lecun": "fan_in", "xavier": "fan_avg", "he": "fan_in", "standard": "fan_in"}[scheme]
@@ -261,7 +328,15 @@ def weight_std(
     by :math:`1/\\beta` so that it does not), except ``orthogonal``, whose entries have mean
     square :math:`g^2/\\max(r, c)` whatever the fans (symbols ``r``, ``c``).
     """
+    scheme = _scheme(scheme)
+    distribution = choice(distribution, "distribution", DISTRIBUTIONS)
     if distribution == "orthogonal":
+        if scheme not in _SCHEME_ACTIVATION:
+            raise ValueError(f"distribution 'orthogonal' is scaled by a gain; scheme {scheme!r} "
+                             "has none")
+        if mode is not None:
+            raise ValueError(f"distribution 'orthogonal' takes no mode, got mode={mode!r}")
+        gain = None if gain is None else _expr(gain, "gain", positive=True)
         g = gain if gain is not None else exact_gain(_SCHEME_ACTIVATION[scheme])
         return g * sp.sqrt(orthogonal_mean_square())
     return sp.sqrt(scheme_variance(scheme, mode, gain))

@@ -87,6 +87,8 @@ class LSUVResult:
 
 
 def _as_batch(x: object, n_in: int) -> Array:
+    if x is None or isinstance(x, (str, bytes)):
+        raise TypeError(f"x must be a real array, got {x!r}")
     arr = np.asarray(x)
     if arr.dtype.kind not in "fiu":
         raise TypeError(f"x must be a real array, got dtype {arr.dtype}")
@@ -116,7 +118,7 @@ def layer_variances(net: Network, x: object) -> Array:
         examples.
     """
     if not isinstance(net, Network):
-        raise TypeError(f"net must be an initmath.training.Network, got {type(net).__name__}")
+        raise TypeError(f"net must be an initmath.training.Network, got {net!r}")
     h = _as_batch(x, net.widths[0]).T
     out = np.empty(len(net.weights))
     last = len(net.weights) - 1
@@ -158,7 +160,7 @@ def lsuv_network(net: Network, x: object, *, tol: float = 0.1, max_iter: int = 1
         whose output variance on the batch is zero or not finite (it cannot be rescaled).
     """
     if not isinstance(net, Network):
-        raise TypeError(f"net must be an initmath.training.Network, got {type(net).__name__}")
+        raise TypeError(f"net must be an initmath.training.Network, got {net!r}")
     xs = _as_batch(x, net.widths[0])
     tol = positive_real(tol, "tol")
     max_iter = integer(max_iter, "max_iter", minimum=1)

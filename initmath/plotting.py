@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._checks import choice, nonnegative_real
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -63,14 +65,28 @@ def plot_moments(
     """Simulated per-layer estimates with ``z``-standard-error bars, and the prediction.
 
     ``quantity`` is ``"q"`` (pre-activation second moment) or ``"grad"`` (gradient second
-    moment). Layers are numbered from 1.
+    moment). Layers are numbered from 1. ``predicted`` has one real value per layer (not
+    NaN), ``z`` is >= 0.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For an invalid argument (named in the message), before anything is drawn.
     """
+    _check_axes(ax, "ax")
+    _check_result(result)
+    quantity = choice(quantity, "quantity", ("q", "grad"))
+    if not isinstance(label, str):
+        raise TypeError(f"label must be a string, got {label!r}")
+    z = nonnegative_real(z, "z")
+    _check_bool(logy, "logy")
     est = result.q if quantity == "q" else result.grad_q
     se = result.q_se if quantity == "q" else result.grad_q_se
     if est is None or se is None:
         raise ValueError(f"the simulation did not record {quantity!r}")
     layers = np.arange(1, len(est) + 1)
-    line = ax.plot(layers, np.asarray(predicted), "-", color=color, lw=1.5,
+    pred = _predicted(predicted, len(est))
+    line = ax.plot(layers, pred, "-", color=color, lw=1.5,
                    label=f"{label} predicted".strip())[0]
     ax.errorbar(layers, est, yerr=z * se, fmt="o", ms=3, color=line.get_color(), capsize=2,
                 label=f"{label} simulated (±{z:g} se)".strip())
@@ -93,6 +109,11 @@ def plot_histograms(
     in the manner of Glorot and Bengio (2010), Figures 6 and 7. ``layers`` are 1-based."""
     import matplotlib.pyplot as plt
 
+    _check_result(result)
+    kind = choice(kind, "kind", ("pre", "act", "grad"))
+    if ax is not None:
+        _check_axes(ax, "ax")
+    _check_bool(density, "density")
     hist = result.histograms
     if hist is None or result.hist_edges is None:
         raise ValueError("the simulation did not record histograms")
@@ -104,7 +125,7 @@ def plot_histograms(
         fig, ax = plt.subplots(figsize=(6, 3.2))
     else:
         fig = ax.figure
-    chosen = layers if layers is not None else range(1, counts.shape[0] + 1)
+    chosen = _layers(layers, counts.shape[0])
     for layer in chosen:
         c = counts[layer - 1].astype(float)
         y = c / (c.sum() * width) if density and c.sum() > 0 else c
@@ -113,3 +134,50 @@ def plot_histograms(
     ax.legend(fontsize=8)
     return fig
 
+
+
+def _check_result(result: object) -> None:
+    from .simulation import SimulationResult
+
+    if not isinstance(result, SimulationResult):
+        raise TypeError(f"result must be an initmath.SimulationResult, got {result!r}")
+
+
+def _check_axes(ax: object, name: str) -> None:
+    if not (hasattr(ax, "plot") and hasattr(ax, "errorbar") and hasattr(ax, "figure")):
+        raise TypeError(f"{name} must be a matplotlib Axes, got {ax!r}")
+
+
+def _check_bool(value: object, name: str) -> None:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+
+
+def _predicted(predicted: object, n_layers: int) -> np.ndarray:
+    if isinstance(predicted, (str, bytes)) or predicted is None:
+        raise TypeError(f"predicted must be a sequence of numbers, got {predicted!r}")
+    try:
+        arr = np.asarray(predicted, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"predicted must be a sequence of numbers, got {predicted!r}") from None
+    if arr.shape != (n_layers,):
+        raise ValueError(
+            f"predicted must have one value per layer ({n_layers}), got shape {arr.shape}")
+    if np.any(np.isnan(arr)):
+        raise ValueError(f"predicted must not contain NaN, got {predicted!r}")
+    return arr
+
+
+def _layers(layers: object, n_layers: int) -> list[int]:
+    if layers is None:
+        return list(range(1, n_layers + 1))
+    if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__"):
+        raise TypeError(f"layers must be a sequence of 1-based layer numbers, got {layers!r}")
+    out = []
+    for layer in layers:  # type: ignore[attr-defined]
+        if isinstance(layer, (bool, np.bool_)) or not isinstance(layer, (int, np.integer)):
+            raise TypeError(f"layers must contain integers, got {layers!r}")
+        if not 1 <= layer <= n_layers:
+            raise ValueError(f"layers must be in 1..{n_layers}, got {layers!r}")
+        out.append(int(layer))
+    return out

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._checks import integer, layer_widths, positive_real
+from ._checks import choice, integer, layer_widths, nonnegative_real, positive_real
 from .activations import Activation, activation as get_activation
 from .samplers import init
 
@@ -116,27 +116,40 @@ def network(
     return Network(weights, [np.zeros(n) for n in ws[1:]], act)
 
 
-def _as_inputs(net: Network, x: object) -> Array:
+def _check_net(net: object) -> Network:
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be an initmath.training.Network, got {net!r}")
+    return net
+
+
+def _as_inputs(net: Network, x: object, name: str = "x") -> Array:
+    """``x`` as a finite float64 array of shape ``(n, n_0)`` with ``n >= 1``."""
+    if x is None or isinstance(x, (str, bytes)):
+        raise TypeError(f"{name} must be a real array, got {x!r}")
     arr = np.asarray(x)
     if arr.dtype.kind not in "fiu":
-        raise TypeError(f"x must be a real array, got dtype {arr.dtype}")
+        raise TypeError(f"{name} must be a real array, got dtype {arr.dtype}")
     arr = arr.astype(np.float64, copy=False)
     if arr.ndim != 2 or arr.shape[1] != net.widths[0]:
-        raise ValueError(f"x must have shape (n, {net.widths[0]}), got {arr.shape}")
+        raise ValueError(f"{name} must have shape (n, {net.widths[0]}), got {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} must hold at least one example, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
-        raise ValueError("x must be finite")
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
     return arr
 
 
-def _as_labels(net: Network, y: object, n: int) -> npt.NDArray[np.int64]:
+def _as_labels(net: Network, y: object, n: int, name: str = "y") -> npt.NDArray[np.int64]:
+    if y is None or isinstance(y, (str, bytes)):
+        raise TypeError(f"{name} must be an integer array, got {y!r}")
     arr = np.asarray(y)
     if arr.dtype.kind not in "iu":
-        raise TypeError(f"y must be an integer array, got dtype {arr.dtype}")
+        raise TypeError(f"{name} must be an integer array, got dtype {arr.dtype}")
     if arr.shape != (n,):
-        raise ValueError(f"y must have shape ({n},), got {arr.shape}")
+        raise ValueError(f"{name} must have shape ({n},), got {arr.shape}")
     classes = net.widths[-1]
     if arr.size and (arr.min() < 0 or arr.max() >= classes):
-        raise ValueError(f"y must be in [0, {classes}), got values in "
+        raise ValueError(f"{name} must be in [0, {classes}), got values in "
                          f"[{arr.min()}, {arr.max()}]")
     return arr.astype(np.int64)
 
@@ -155,7 +168,7 @@ def forward(net: Network, x: object) -> tuple[Array, list[Array]]:
     pre_activations : list of numpy.ndarray
         :math:`z^\\ell` of each layer, shape ``(n_l, n)`` (units by examples).
     """
-    zs, _ = _forward(net, _as_inputs(net, x))
+    zs, _ = _forward(_check_net(net), _as_inputs(_check_net(net), x))
     return zs[-1].T, zs
 
 
@@ -201,7 +214,7 @@ def loss_and_gradients(
     grad_weights, grad_biases : list of numpy.ndarray
         Shaped like ``net.weights`` and ``net.biases``.
     """
-    xs = _as_inputs(net, x)
+    xs = _as_inputs(_check_net(net), x)
     labels = _as_labels(net, y, xs.shape[0])
     zs, hs = _forward(net, xs)
     n = xs.shape[0]
@@ -222,6 +235,7 @@ def loss_and_gradients(
 
 def accuracy(net: Network, x: object, y: object) -> float:
     """Fraction of the examples whose largest logit is their label."""
+    _as_labels(_check_net(net), y, _as_inputs(net, x).shape[0])
     logits, _ = forward(net, x)
     labels = _as_labels(net, y, logits.shape[0])
     return float(np.mean(np.argmax(logits, axis=1) == labels))
@@ -251,7 +265,17 @@ class History:
     diverged_at: int | None = None
 
     def epochs_to(self, target: float, *, on: str = "test") -> int | None:
-        """The first epoch at which the accuracy reached ``target`` (``None`` if never)."""
+        """The first epoch at which the accuracy reached ``target`` (``None`` if never).
+
+        ``target`` is a finite number; ``on`` is ``"test"`` or ``"train"``.
+        """
+        if isinstance(target, (bool, np.bool_)) or not isinstance(target, (int, float,
+                                                                             np.floating,
+                                                                             np.integer)):
+            raise TypeError(f"target must be a real number, got {target!r}")
+        if not math.isfinite(target):
+            raise ValueError(f"target must be finite, got {target!r}")
+        on = choice(on, "on", ("test", "train"))
         values = self.test_accuracy if on == "test" else self.train_accuracy
         return next((e for e, a in enumerate(values) if a >= target), None)
 
@@ -292,13 +316,13 @@ def train(
     x, y : array_like
         Training inputs ``(n, n_0)`` and integer labels ``(n,)``.
     x_test, y_test : array_like, optional
-        A held-out set whose accuracy is recorded every epoch.
+        A held-out set whose accuracy is recorded every epoch; give both or neither.
     epochs, batch_size : int
         ``>= 1``. The last mini-batch of an epoch may be smaller.
     learning_rate : float
         :math:`\\eta > 0`.
     momentum : float
-        :math:`\\mu \\in [0, 1)`.
+        :math:`\\mu \\in [0, 1)`, a real number (not a string).
     seed : int
         Seed of the mini-batch order.
 
@@ -306,16 +330,27 @@ def train(
     -------
     History
         Training stops early, with ``diverged_at`` set, if the loss stops being finite.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Before any update: ``net`` not a Network; ``x``/``x_test`` not a finite real array
+        of shape ``(n, n_0)`` with ``n >= 1``; labels not integers in ``[0, n_L)`` of length
+        ``n``; only one of ``x_test`` and ``y_test``; ``epochs``, ``batch_size`` not
+        integers >= 1; ``learning_rate`` not > 0; ``momentum`` not a number in ``[0, 1)``.
     """
-    xs = _as_inputs(net, x)
+    xs = _as_inputs(_check_net(net), x)
     ys = _as_labels(net, y, xs.shape[0])
-    xt = None if x_test is None else _as_inputs(net, x_test)
-    yt = None if xt is None else _as_labels(net, y_test, xt.shape[0])
+    if (x_test is None) != (y_test is None):
+        given, missing = ("x_test", "y_test") if y_test is None else ("y_test", "x_test")
+        raise ValueError(f"{given} was given without {missing}: give both or neither")
+    xt = None if x_test is None else _as_inputs(net, x_test, "x_test")
+    yt = None if xt is None else _as_labels(net, y_test, xt.shape[0], "y_test")
     epochs = integer(epochs, "epochs", minimum=1)
     batch_size = integer(batch_size, "batch_size", minimum=1)
     eta = positive_real(learning_rate, "learning_rate")
-    mu = float(momentum)
-    if not 0.0 <= mu < 1.0:
+    mu = nonnegative_real(momentum, "momentum")
+    if not mu < 1.0:
         raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
     rng = np.random.default_rng(integer(seed, "seed", minimum=0))
     vw = [np.zeros_like(w) for w in net.weights]
