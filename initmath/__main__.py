@@ -1,11 +1,59 @@
-"""Command line: ``python -m initmath verify`` checks every formula against simulation."""
+"""Command line: ``python -m initmath verify`` checks every formula against simulation.
+
+Exit status: 0 if every check passed, 1 if one failed, 2 for an error (a bad argument, an
+unknown formula, standard output closed or broken), 130 when interrupted. An error is one
+line on standard error, ``initmath: error: ...``, never a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 import time
 from collections.abc import Sequence
+from typing import NoReturn
+
+PROG = "initmath"
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, ``initmath: error: ...``, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        _fail(message)
+
+
+def _fail(message: str, status: int = 2) -> NoReturn:
+    try:
+        sys.stderr.write(f"{PROG}: error: {' '.join(str(message).split())}\n")
+        sys.stderr.flush()
+    except (OSError, AttributeError, ValueError):
+        pass  # stderr closed as well: the exit status is all that is left
+    raise SystemExit(status)
+
+
+def _integer(minimum: int, flag: str):  # type: ignore[no-untyped-def]
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag} must be an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{flag} must be >= {minimum}, got {text!r}")
+        return value
+    return parse
+
+
+def _level(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--level must be a number, got {text!r}") from None
+    if not (math.isfinite(value) and 0 < value < 1):
+        raise argparse.ArgumentTypeError(f"--level must be in (0, 1), got {text!r}")
+    return value
 
 
 def _progress_bar(stream):  # type: ignore[no-untyped-def]
@@ -23,15 +71,26 @@ def _progress_bar(stream):  # type: ignore[no-untyped-def]
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from .registry import formulas
     from .verification import CHECKS, LEVEL, verify
 
     names = args.formulas or list(CHECKS)
     unknown = [n for n in names if n not in CHECKS]
     if unknown:
-        print(f"unknown formula(s): {', '.join(unknown)}; known: {', '.join(CHECKS)}",
-              file=sys.stderr)
-        return 2
-    tty = sys.stderr.isatty() and not args.no_progress
+        unchecked = [n for n in unknown if n in formulas]
+        if unchecked:
+            _fail(f"formula {unchecked[0]!r} has no simulation check; checked formulas: "
+                  f"{', '.join(CHECKS)}")
+        _fail(f"unknown formula {unknown[0]!r}; known: {', '.join(CHECKS)}")
+    if args.threads is not None:
+        import numba
+
+        if args.threads > numba.config.NUMBA_NUM_THREADS:
+            _fail(f"--threads must be <= {numba.config.NUMBA_NUM_THREADS} (NUMBA_NUM_THREADS), "
+                  f"got {args.threads}")
+    if sys.stdout is None or sys.stdout.closed:
+        _fail("standard output is closed: nowhere to write the results")
+    tty = sys.stderr is not None and sys.stderr.isatty() and not args.no_progress
     progress = _progress_bar(sys.stderr) if tty else None
     results = []
     for i, name in enumerate(names):
@@ -39,35 +98,58 @@ def _verify(args: argparse.Namespace) -> int:
             progress(i, len(names), name)
         elif args.verbose:
             print(f"checking {name} ...", file=sys.stderr, flush=True)
-        results.append(verify(name, n_networks=args.networks, seed=args.seed,
-                              level=args.level, threads=args.threads))
+        try:
+            results.append(verify(name, n_networks=args.networks, seed=args.seed,
+                                  level=args.level, threads=args.threads))
+        except (TypeError, ValueError) as exc:
+            _fail(f"{name}: {exc}")
     if progress:
         progress(len(names), len(names), "done")
         sys.stderr.write("\n")
     header = f"{'formula':<26} {'qty':<4} {'layer':>5} {'prediction':>12} {'estimate':>12} {'± se':>10} {'z':>7}  verdict"
-    print(header)
-    print("-" * len(header))
+    lines = [header, "-" * len(header)]
     for r in results:
         verdict = r.verdict + (f" ({r.note})" if r.note else "")
-        print(f"{r.name:<26} {r.quantity:<4} {r.layer:>5} {r.predicted:>12.6g} "
-              f"{r.estimate:>12.6g} {r.se:>10.2g} {r.z:>+7.2f}  {verdict}")
+        lines.append(f"{r.name:<26} {r.quantity:<4} {r.layer:>5} {r.predicted:>12.6g} "
+                     f"{r.estimate:>12.6g} {r.se:>10.2g} {r.z:>+7.2f}  {verdict}")
     failed = [r.name for r in results if not r.passed]
     level = args.level if args.level is not None else LEVEL
-    print(f"\n{len(results) - len(failed)} passed, {len(failed)} failed "
-          f"(two-sided level {level:g}, seed {args.seed})")
+    lines.append(f"\n{len(results) - len(failed)} passed, {len(failed)} failed "
+                 f"(two-sided level {level:g}, seed {args.seed})")
+    _write("\n".join(lines) + "\n")
     return 1 if failed else 0
 
 
+def _write(text: str) -> None:
+    """Write the results to stdout; a closed or broken stdout is an error, not a silent 0."""
+    try:
+        if sys.stdout is None:
+            raise OSError("standard output is closed")
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except (OSError, ValueError) as exc:  # BrokenPipeError, EBADF, write to a closed file
+        # Point the descriptor at /dev/null so that the interpreter's own flush at exit
+        # does not fail a second time with a traceback.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # type: ignore[union-attr]
+        except (OSError, ValueError, AttributeError):
+            pass
+        _fail(f"cannot write the results to standard output: {exc}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m initmath")
+    parser = _Parser(prog="python -m initmath")
     sub = parser.add_subparsers(dest="command", required=True)
     v = sub.add_parser("verify", help="check every registry formula against simulation")
     v.add_argument("formulas", nargs="*", help="formula names (default: all)")
-    v.add_argument("--networks", type=int, default=None,
-                   help="networks per check (default: each check's own)")
-    v.add_argument("--seed", type=int, default=0)
-    v.add_argument("--level", type=float, default=None, help="two-sided test level (0.001)")
-    v.add_argument("--threads", type=int, default=None, help="Numba threads")
+    v.add_argument("--networks", type=_integer(2, "--networks"), default=None,
+                   help="networks per check, >= 2 (default: each check's own)")
+    v.add_argument("--seed", type=_integer(0, "--seed"), default=0)
+    v.add_argument("--level", type=_level, default=None,
+                   help="two-sided test level, in (0, 1) (0.001)")
+    v.add_argument("--threads", type=_integer(1, "--threads"), default=None,
+                   help="Numba threads")
     v.add_argument("--no-progress", action="store_true", help="no progress bar")
     v.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
@@ -75,7 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .verification import LEVEL
 
         args.level = LEVEL
-    return _verify(args)
+    try:
+        return _verify(args)
+    except KeyboardInterrupt:
+        _fail("interrupted", status=130)
 
 
 if __name__ == "__main__":
