@@ -190,3 +190,147 @@ def test_no_string_is_evaluated(name):
         initmath.gain(name)
     except ValueError as exc:
         assert "activation" in str(exc)
+
+
+# --- issue #11, item 7: the edges of the layer-1 functions, the trainer and the CLI -----------
+def test_variance_that_overflows_is_refused_naming_the_arguments():
+    # (sqrt(2) / sqrt(1e-320))**2 = 2e320 > max float64: was a raw OverflowError
+    with raises(ValueError, "fan_in=1e-320", "overflows"):
+        initmath.variance("he", 1e-320)
+    with raises(ValueError, "gain=1e+200", "overflows"):
+        initmath.variance("he", 10, gain=1e200)
+    with raises(ValueError, "gain=1e+200", "std=1e+200"):
+        initmath.std((3, 3), "normal", gain=1e200, std=1e200)
+    # a positive std whose square underflows is refused too, never a silent 0
+    with raises(ValueError, "gain=1e-200", "underflows"):
+        initmath.variance("he", 10, gain=1e-200)
+    # the edges that fit are exact: 2/fan
+    assert initmath.variance("he", 1e-300) == pytest.approx(2e300, rel=1e-15)
+
+
+@pytest.mark.parametrize("cut", [0, 0.0, -1.0, math.nan, math.inf, -math.inf])
+def test_truncated_normal_std_refuses_a_bad_cut(cut):
+    with raises(ValueError, "cut", repr(cut)):
+        initmath.truncated_normal_std(cut)
+
+
+@pytest.mark.parametrize("cut", ["2", None, True])
+def test_truncated_normal_std_cut_must_be_a_number(cut):
+    with raises(TypeError, "cut", repr(cut)):
+        initmath.truncated_normal_std(cut)
+
+
+@pytest.mark.parametrize("cut", [1e-300, 1e-8, 1e-3, 0.05, 0.0999, 0.1, 0.5, 2.0, 7.0])
+def test_truncated_normal_std_is_accurate_at_small_cuts(cut):
+    # Independent reference: the closed form in 60-digit arithmetic (mpmath), which the
+    # float64 closed form matched only to ~1e-11 at cut 1e-3 (SciPy's truncnorm, to 2e-8);
+    # at tiny cuts, the uniform's c/sqrt(3) (relative error c^2/15).
+    import mpmath
+
+    got = initmath.truncated_normal_std(cut)
+    if cut < 1e-6:
+        assert got == pytest.approx(cut / math.sqrt(3), rel=1e-12)
+        return
+    with mpmath.workdps(60):
+        c = mpmath.mpf(cut)
+        ref = mpmath.sqrt(1 - 2 * c * mpmath.npdf(c) / mpmath.erf(c / mpmath.sqrt(2)))
+    assert got == pytest.approx(float(ref), rel=1e-14)
+
+
+@pytest.mark.parametrize(("dtype", "gain", "distribution"), [
+    (np.float32, 1e200, "normal"), (np.float32, 1e100, "orthogonal"),
+    (np.float16, 1e6, "uniform"), (np.float16, 1e-12, "normal"),
+])
+def test_init_refuses_weights_the_dtype_cannot_hold(dtype, gain, distribution):
+    # was: an array of inf (or of zeros) with a RuntimeWarning
+    with raises(ValueError, f"gain={gain!r}", np.dtype(dtype).name):
+        initmath.init((3, 4), "he", gain=gain, distribution=distribution, dtype=dtype, rng=0)
+
+
+def test_init_refuses_a_shape_that_cannot_fit_in_memory():
+    with raises(ValueError, "shape", "GiB"):
+        initmath.init((2**40, 2**40), "he", rng=0)
+
+
+def _tiny_training():
+    from initmath.training import network
+
+    net = network([2, 3, 2], "relu", seed=0)
+    x = np.array([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]])
+    return net, x, np.array([0, 1, 1])
+
+
+def test_train_refuses_empty_data():
+    from initmath.training import train
+
+    net, x, y = _tiny_training()
+    with raises(ValueError, "x", "at least one example"):  # was: NaN losses
+        train(net, np.empty((0, 2)), np.empty(0, dtype=int), epochs=1)
+    with raises(ValueError, "x_test", "at least one example"):
+        train(net, x, y, x_test=np.empty((0, 2)), y_test=np.empty(0, dtype=int), epochs=1)
+
+
+@pytest.mark.parametrize("momentum", ["0.9", None, True, [0.9]])
+def test_train_momentum_must_be_a_number(momentum):
+    from initmath.training import train
+
+    net, x, y = _tiny_training()
+    with raises(TypeError, "momentum", repr(momentum)):  # "0.9" was accepted
+        train(net, x, y, epochs=1, momentum=momentum)
+
+
+def test_train_needs_both_halves_of_a_test_set():
+    from initmath.training import train
+
+    net, x, y = _tiny_training()
+    with raises(ValueError, "y_test", "x_test"):  # y_test alone was ignored
+        train(net, x, y, y_test=y, epochs=1)
+    with raises(ValueError, "x_test", "y_test"):
+        train(net, x, y, x_test=x, epochs=1)
+
+
+def _cli(*args, **kwargs):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "initmath", *args], text=True, **kwargs)
+
+
+@pytest.mark.parametrize("args", [
+    ["verify", "no.such.formula"], ["verify", "--networks", "x"], ["verify", "--networks", "1"],
+    ["verify", "--level", "2"], ["verify", "--seed", "-1"], ["verify", "--bogus"], [],
+])
+def test_cli_errors_are_one_line_and_exit_2(args):
+    out = _cli(*args, capture_output=True)
+    assert out.returncode == 2, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("initmath: error: "), out.stderr
+    assert "Traceback" not in out.stderr and out.stdout == ""
+
+
+def test_cli_with_closed_stdout_fails():
+    # stdout closed before start: Python sets sys.stdout to None and print() writes nothing;
+    # the run used to exit 0 having printed nothing. Refused up front (no simulation).
+    import os
+
+    out = _cli("verify", "relu.mean", "--networks", "20", stderr=-1,
+               preexec_fn=lambda: os.close(1))
+    assert out.returncode == 2
+    assert "initmath: error: standard output is closed" in out.stderr
+
+
+def test_cli_with_a_broken_pipe_fails():
+    # `python -m initmath verify ... | head -c0`: the reader is gone before the table is
+    # written. One cheap check (2 networks' worth of the relu.mean check).
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "initmath", "verify", "relu.mean",
+                             "--networks", "20"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()  # the reader exits at once
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.wait(timeout=300) == 2, err
+    assert "initmath: error: cannot write the results to standard output" in err
+    assert "Traceback" not in err and "Exception ignored" not in err
