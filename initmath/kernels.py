@@ -36,9 +36,10 @@ from typing import Any
 import numba
 import numpy as np
 import sympy as sp
+from sympy.codegen import cfunctions
 from sympy.codegen.cfunctions import expm1, log1p
 
-from . import kernel_cache as kc
+from . import activations, kernel_cache as kc
 from . import rng
 from .activations import X, Activation, stable
 from .kernel_cache import KernelCacheWarning
@@ -73,11 +74,18 @@ _RELATIONS: dict[type, str] = {
     sp.StrictLessThan: "<", sp.LessThan: "<=", sp.StrictGreaterThan: ">",
     sp.GreaterThan: ">=", sp.Equality: "==", sp.Unequality: "!=",
 }
+#: Tests on the value, allowed in conditions (the activations' NaN/inf guards).
+_PREDICATES: dict[type, str] = {cfunctions.isnan: "isnan", cfunctions.isinf: "isinf"}
+for _cls in (getattr(activations, "isnan", None), getattr(activations, "isinf", None)):
+    if isinstance(_cls, type) and issubclass(_cls, (cfunctions.isnan, cfunctions.isinf)):
+        _PREDICATES[_cls] = "isnan" if issubclass(_cls, cfunctions.isnan) else "isinf"
 _STRUCTURE = (sp.Add, sp.Mul, sp.Pow, sp.Piecewise, sp.core.containers.Tuple,
               sp.functions.elementary.piecewise.ExprCondPair, sp.And, sp.Or, sp.Not)
-_ALLOWED_TYPES = frozenset([*MATH_FUNCTIONS, *_MINMAX, *_RELATIONS, *_STRUCTURE, sp.Symbol,
+_ALLOWED_TYPES = frozenset([*MATH_FUNCTIONS, *_MINMAX, *_RELATIONS, *_PREDICATES, *_STRUCTURE,
+                            sp.Symbol,
                             type(sp.true), type(sp.false)])
-_MATH_ATTRS = frozenset([*MATH_FUNCTIONS.values(), "sqrt", "inf", "nan"])
+_MATH_ATTRS = frozenset([*MATH_FUNCTIONS.values(), *_PREDICATES.values(), "sqrt", "inf",
+                         "nan"])
 
 
 def cache_dir() -> Path:
@@ -180,6 +188,8 @@ class _Printer:
             return "False"
         if t in _RELATIONS:
             return f"({self.expr(c.lhs)} {_RELATIONS[t]} {self.expr(c.rhs)})"
+        if t in _PREDICATES and len(c.args) == 1:
+            return f"math.{_PREDICATES[t]}({self.expr(c.args[0])})"
         if t in (sp.And, sp.Or):
             word = " and " if t is sp.And else " or "
             return "(" + word.join(self.cond(a) for a in c.args) + ")"
