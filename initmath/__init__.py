@@ -127,7 +127,7 @@ __all__ = [
 # Submodules that ``initmath.<name>`` imports on first use (``initmath.plotting``, ...).
 _SUBMODULES = frozenset({
     "activations", "datasets", "derivations", "distributions", "finite_width", "gains",
-    "jacobian", "kernels", "lsuv", "meanfield", "moments", "plotting", "reference",
+    "jacobian", "kernel_cache", "kernel_source", "kernels", "lsuv", "meanfield", "moments", "plotting", "reference",
     "registry", "rng", "samplers", "schemes", "shapes", "simulation", "stats", "torch_gain",
     "training", "verification",
 })
