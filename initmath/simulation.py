@@ -635,6 +635,17 @@ def simulate(
                 # object: import the module afresh next time
                 forget_module(act)
                 raise
+            except RuntimeError as exc:
+                if "no compiled object yet" not in str(exc):
+                    raise
+                # Ctrl-C during compilation: Numba swallows the KeyboardInterrupt in a
+                # callback and fails here instead. Drop the half-compiled module (the next
+                # call compiles afresh) and report the interrupt as what it was.
+                forget_module(act)
+                raise KeyboardInterrupt(
+                    "interrupted while the kernel was compiling; the next call compiles it "
+                    "afresh"
+                ) from exc
             elapsed = time.perf_counter() - began
             for row, (key, values) in enumerate(zip(keys, (q, mean, grad))):
                 st = status[:, row, :]

@@ -220,7 +220,9 @@ def test_last_streams_are_usable():
 
 # --- item 5: Ctrl-C -------------------------------------------------------------------------
 _INTERRUPT = textwrap.dedent("""
-    import sys, time, initmath
+    import signal, sys, time
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started ignoring it
+    import initmath
     initmath.simulate([256] * 8, "relu", n_networks=4, seed=0)  # load the kernel
     print("ready", flush=True)
     try:
