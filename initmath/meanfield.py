@@ -17,7 +17,12 @@ Gaussians:
 The slope of :math:`\\mathcal C` at :math:`c = 1` (at the fixed point :math:`q^*` of
 :math:`\\mathcal V`) is :math:`\\chi_1 = \\sigma_w^2 E[\\phi'(\\sqrt{q^*} z)^2]`: the network is
 *ordered* when :math:`\\chi_1 < 1` (nearby inputs converge), *chaotic* when :math:`\\chi_1 > 1`,
-and critical on the line :math:`\\chi_1 = 1`.
+and critical on the line :math:`\\chi_1 = 1`. This holds at a fixed point :math:`0 < q^* < \\infty`;
+where the length itself decays to 0 or grows without bound, the slope of the correlation map at
+:math:`c = 1` tends to 1 whatever :math:`\\chi_1` is, and :func:`correlation_limit` says what the
+correlations do instead (tanh without bias below criticality keeps them; ReLU without bias
+drives them to 1 as :math:`\\ell^{-2}`). :func:`find_fixed_point` reports half-stable fixed
+points (tangencies of the length map, GELU and SiLU) that a sign-change root finder misses.
 
 All expectations are quadrature sums of the activation's NumPy forms (:attr:`Activation.numpy`,
 :attr:`Activation.numpy_derivative`) in float64, with fixed nodes, so a whole phase diagram is
@@ -45,6 +50,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -56,12 +62,17 @@ __all__ = [
     "HALF_NODES",
     "Q_TINY",
     "RADIAL_NODES",
-        "chi1",
+    "TANGENCY_TOL",
+    "CorrelationLimit",
+    "FixedPoint",
+    "chi1",
     "correlation_fixed_point",
     "correlation_map",
     "correlation_slope",
+    "correlation_limit",
     "critical_line",
     "depth_scales",
+    "find_fixed_point",
     "fixed_point",
     "length_map",
     "length_slope",
@@ -198,26 +209,72 @@ def length_slope(activation: object, q: float, sigma_w2: float, sigma_b2: float)
     """
     act = _act(activation)
     sw2, _ = _variances(sigma_w2, sigma_b2)
-    qq = float(_q_array(q))
-    qq = max(qq, Q_TINY)
+    return _length_slope(act, float(_q_array(q)), sw2)
+
+
+def _length_slope(act: Activation, q: float, sw2: float) -> float:
+    return float(_length_slopes(act, np.asarray(q, dtype=np.float64), sw2))
+
+
+def _length_slopes(act: Activation, q: np.ndarray, sw2: float) -> np.ndarray:
+    qq = np.sqrt(np.maximum(q, Q_TINY))
     z, w = _nodes()
-    x = math.sqrt(qq) * z
-    with np.errstate(over="ignore"):
-        return float(sw2 * (act.numpy(x) * act.numpy_derivative(x) * z) @ w / math.sqrt(qq))
+    x = qq[..., None] * z
+    with np.errstate(over="ignore", invalid="ignore"):
+        return sw2 * (act.numpy(x) * act.numpy_derivative(x) * z) @ w / qq
+
+
+@dataclass(frozen=True)
+class FixedPoint:
+    """Where iterating the length map from a starting length ends (:func:`find_fixed_point`).
+
+    Attributes
+    ----------
+    q : float
+        The limit :math:`q^*` of :math:`q^{\\ell+1} = \\mathcal V(q^\\ell)`: a finite value,
+        ``0.0`` (the length decays to zero) or ``math.inf`` (it grows without bound).
+    stability : str
+        ``"stable"``: :math:`\\mathcal V'(q^*) < 1`, approached geometrically;
+        ``"half-stable"``: a tangency, :math:`\\mathcal V(q^*) = q^*` and
+        :math:`\\mathcal V'(q^*) = 1` with :math:`\\mathcal V(q) - q` of one sign on both sides,
+        so that :math:`q^*` attracts from the side the iteration comes from (``approached_from``)
+        and repels on the other, and the approach is a power law, about :math:`1/\\ell`;
+        ``"marginal"``: :math:`q^* = 0` with :math:`\\mathcal V'(0^+) = 1` (tanh at
+        :math:`\\sigma_w^2 = 1, \\sigma_b^2 = 0`), also approached as a power law;
+        ``"neutral"``: every length near :math:`q^*` is a fixed point (ReLU at
+        :math:`\\sigma_w^2 = 2, \\sigma_b^2 = 0`); ``"unstable"``: the starting length itself is
+        a fixed point with :math:`\\mathcal V'(q_0) > 1`; ``"divergent"``: :math:`q^* = \\infty`.
+    slope : float
+        :math:`\\mathcal V'(q^*)` (the limit :math:`q \\to 0^+` at :math:`q^* = 0`, ``nan`` at
+        :math:`q^* = \\infty`).
+    approached_from : str or None
+        ``"above"`` or ``"below"``: the side from which the iteration approaches :math:`q^*`;
+        ``None`` when :math:`q_0` is itself a fixed point or :math:`q^* = \\infty`.
+    """
+
+    q: float
+    stability: str
+    slope: float
+    approached_from: str | None
+
+
+#: Relative step of the scan for the first fixed point in the direction of the iteration.
+_SCAN_STEP = 2.0 ** 0.125
+#: A local extremum of V(q) - q of size at most this times q is taken for a tangency (a
+#: half-stable fixed point): a gap that small makes the iteration stall for more than ~1e5
+#: layers (the bottleneck takes about pi / sqrt(gap * V''/2) layers) and is within a few
+#: hundred rounding errors of the quadrature.
+TANGENCY_TOL = 1e-11
+_SLOPE_TOL = 1e-9  # |V'(q*) - 1| below this: slope one, to the precision of the quadrature
 
 
 def fixed_point(
     activation: object, sigma_w2: float, sigma_b2: float, *, q0: float = 1.0
 ) -> float:
-    """The fixed point :math:`q^* = \\mathcal V(q^*)` that iterating the length map from ``q0``
-    approaches.
+    """The limit :math:`q^*` of iterating the length map from ``q0``.
 
-    The sign of :math:`\\mathcal V(q_0) - q_0` gives the direction of the iteration; the
-    function brackets the first sign change in that direction (steps by factors of 4, and
-    :math:`[\\sigma_b^2, q_0]` downward, since :math:`\\mathcal V(q) \\ge \\sigma_b^2`) and
-    solves with :func:`scipy.optimize.brentq` to relative precision ~1e-14 (plus the quadrature
-    error of :func:`length_map`). For a monotone map with one fixed point in that direction
-    (every built-in activation) this is the limit of the iteration.
+    Same as ``find_fixed_point(...).q``; see :func:`find_fixed_point` for the method, the
+    stability of the point and the domain of validity.
 
     Parameters
     ----------
@@ -229,27 +286,18 @@ def fixed_point(
     Returns
     -------
     float
-        :math:`q^*`. Special cases:
-
-        * ``0.0`` when the iteration decays to zero (:math:`\\sigma_b^2 = 0`,
-          :math:`\\phi(0)=0` and the map contracts, e.g. tanh with :math:`\\sigma_w^2 \\le 1`,
-          ReLU with :math:`\\sigma_w^2 < 2`); the search down stops with 0 where
-          :math:`|\\mathcal V(q) - q| < 10^{-13} q` (close to rounding, which would hide its
-          sign) or :math:`q < 10^{-20} q_0`;
-        * ``math.inf`` when the map has no finite fixed point above ``q0`` (ReLU with
-          :math:`\\sigma_w^2 > 2`, or :math:`\\sigma_w^2 = 2, \\sigma_b^2 > 0`): the length
-          grows without bound (also when the map is the identity to within 1e-10 relative
-          beyond :math:`10^{10}(q_0 + \\sigma_b^2)`, where rounding hides the sign of
-          :math:`\\mathcal V(q) - q`);
-        * ``q0`` itself when ``q0`` is already a fixed point. For ReLU at exactly
-          :math:`\\sigma_w^2 = 2, \\sigma_b^2 = 0` (He) every :math:`q` is a fixed point and
-          ``q0`` is returned.
+        :math:`q^*`: finite, ``0.0`` when the length decays to zero (:math:`\\sigma_b^2 = 0`,
+        :math:`\\phi(0) = 0` and the map contracts, e.g. tanh with :math:`\\sigma_w^2 \\le 1`,
+        ReLU with :math:`\\sigma_w^2 < 2`), ``math.inf`` when it grows without bound (ReLU with
+        :math:`\\sigma_w^2 > 2`, or :math:`\\sigma_w^2 = 2, \\sigma_b^2 > 0`), ``q0`` itself
+        when ``q0`` is a fixed point (for ReLU at :math:`\\sigma_w^2 = 2, \\sigma_b^2 = 0`
+        every :math:`q` is one).
 
     Raises
     ------
     ValueError
         ``sigma_w2 <= 0``, ``sigma_b2 < 0``, ``q0 <= 0``, NaN or infinite values, an unknown
-        activation.
+        activation, or a length map that decreases on the way (outside the domain).
 
     Examples
     --------
@@ -262,41 +310,174 @@ def fixed_point(
     >>> round(fixed_point("relu", 1.0, 0.5), 12)   # q = q/2 + 1/2
     1.0
     """
+    return find_fixed_point(activation, sigma_w2, sigma_b2, q0=q0).q
+
+
+def find_fixed_point(
+    activation: object, sigma_w2: float, sigma_b2: float, *, q0: float = 1.0
+) -> FixedPoint:
+    """The fixed point that iterating the length map from ``q0`` reaches, with its stability.
+
+    The sign of :math:`g(q) = \\mathcal V(q) - q` at :math:`q_0` gives the direction in which
+    the iteration moves (up if positive); for an increasing :math:`\\mathcal V` it moves
+    monotonically and stops at the first zero of :math:`g` in that direction, which is either a
+    crossing (a sign change of :math:`g`, solved with :func:`scipy.optimize.brentq` to relative
+    precision ~1e-14) or a tangency, where :math:`g` touches zero without changing sign
+    (:math:`\\mathcal V' = 1` there: a *half-stable* fixed point, which the iteration reaches
+    from one side as a power law and which a root finder looking for sign changes steps over).
+    The function scans :math:`q_0 \\cdot r^{\\pm k}` (:math:`r = 2^{1/8}`) in the direction of
+    motion, takes the first sign change, or the first local minimum of :math:`|g|` whose refined
+    value (the root of :math:`\\mathcal V'(q) = 1` next to it) is at most :data:`TANGENCY_TOL`
+    times :math:`q`, whichever comes first. Downward the scan ends at :math:`\\sigma_b^2`
+    (:math:`\\mathcal V(q) \\ge \\sigma_b^2`) or, without bias, at 0: ``0.0`` is returned when
+    :math:`|g(q)| < 10^{-13} q` (rounding would hide its sign) or :math:`q < 10^{-20} q_0`.
+    Upward it ends with ``math.inf`` above :math:`10^{100}`; beyond
+    :math:`10^{10}(q_0 + \\sigma_b^2)` values with :math:`|g| \\le 10^{-10} q` (the map is the
+    identity to rounding, as for ReLU at :math:`\\sigma_w^2 = 2, \\sigma_b^2 > 0`) count as no
+    fixed point.
+
+    Domain: the scan assumes that :math:`\\mathcal V` increases on the range it crosses (true
+    for every built-in activation; then the iteration is monotone and its limit is the first
+    fixed point in the direction of motion) and refuses a map found decreasing there. Where
+    :math:`|g| \\le 10^{-4} q` at a scan point with
+    :math:`10^{-8} < q < 10^6 \\max(1, q_0, \\sigma_b^2)` the cell is scanned 64 times finer;
+    extrema of :math:`g` closer together than that finer step (about 0.14% of :math:`q`), or
+    two of them within one step outside that range, can be missed.
+
+    Examples
+    --------
+    >>> fp = find_fixed_point("tanh", 1.5, 0.05)
+    >>> fp.stability, fp.approached_from, round(fp.q, 6)
+    ('stable', 'above', 0.418037)
+    >>> find_fixed_point("relu", 2.0, 0.0, q0=3.0).stability
+    'neutral'
+    """
     act = _act(activation)
     sw2, sb2 = _variances(sigma_w2, sigma_b2)
-    return _fixed_point(act, sw2, sb2, positive_real(q0, "q0"))
+    return _find_fixed_point(act, sw2, sb2, positive_real(q0, "q0"))
 
 
 def _fixed_point(act: Activation, sw2: float, sb2: float, q0: float = 1.0) -> float:
+    return _find_fixed_point(act, sw2, sb2, q0).q
+
+
+def _find_fixed_point(act: Activation, sw2: float, sb2: float, q0: float = 1.0) -> FixedPoint:
     from scipy.optimize import brentq
 
-    def g(q: float) -> float:
-        return float(sw2 * _gauss(lambda x: act.numpy(x) ** 2, np.asarray(q)) + sb2 - q)
+    def vmap(q: np.ndarray) -> np.ndarray:
+        return sw2 * _gauss(lambda x: act.numpy(x) ** 2, np.asarray(q, dtype=np.float64)) + sb2
 
+    def g(q: float) -> float:
+        return float(vmap(np.asarray(q))) - q
+
+    def slope(q: float) -> float:
+        return _length_slope(act, q, sw2)
+
+    def root(f: Callable[[float], float], a: float, b: float) -> float:
+        lo, hi = sorted((a, b))
+        return float(brentq(f, lo, hi, xtol=1e-300, rtol=1e-15, maxiter=1000))
+
+    def at(q: float, tangent: bool = False) -> FixedPoint:
+        sq = slope(q)
+        if tangent:
+            return FixedPoint(q, "half-stable", sq, side)
+        if q == 0.0:
+            return FixedPoint(0.0, "stable" if sq < 1 - _SLOPE_TOL else "marginal", sq, side)
+        if abs(sq - 1) <= _SLOPE_TOL:
+            return FixedPoint(q, "half-stable", sq, side)
+        return FixedPoint(q, "stable" if sq < 1 else "unstable", sq, side)
+
+    def points(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        v = vmap(q)
+        return v - q, _length_slopes(act, q, sw2) - 1
+
+    def cells(qs: np.ndarray, gs: np.ndarray, ss: np.ndarray, refine: bool) -> FixedPoint | None:
+        """The first fixed point among the cells [qs[i], qs[i+1]] (in the direction of motion),
+        or None. A sign change of V' - 1 inside a cell is an extremum of g: a tangency if g
+        reaches zero there; cells where g is tiny are rescanned 64 times finer, where two
+        extrema could hide between the points."""
+        qa, qb, ga_, gb_ = qs[:-1], qs[1:], gs[:-1], gs[1:]
+        small = np.minimum(np.abs(ga_), np.abs(gb_)) <= 1e-4 * np.maximum(qa, qb)
+        fine = refine & small & (np.maximum(qa, qb) > 1e-8) & (np.minimum(qa, qb) < q_fine)
+        turns = np.sign(ss[:-1]) * np.sign(ss[1:]) < 0
+        candidate = turns | (gb_ == 0) | ((gb_ > 0) != up) | fine
+        if not up and sb2 == 0:
+            candidate |= (np.abs(gb_) < 1e-13 * qb) | (qb < 1e-20 * q0)
+        if up:
+            candidate &= ~((qa > 1e10 * (q0 + sb2))
+                           & (np.maximum(np.abs(ga_), np.abs(gb_)) <= 1e-10 * qb))
+        for i in np.flatnonzero(candidate):
+            a, b, gb = float(qs[i]), float(qs[i + 1]), float(gs[i + 1])
+            start = a
+            if turns[i]:  # an extremum of g between a and b
+                q_e = root(lambda q: slope(q) - 1, a, b)
+                g_e = g(q_e)
+                if abs(g_e) <= TANGENCY_TOL * q_e:  # touches, or two crossings within rounding
+                    return at(q_e, tangent=True)
+                if (g_e > 0) != up:
+                    return at(root(g, a, q_e))
+                start = q_e
+            elif fine[i]:
+                sub = a * (b / a) ** np.linspace(0, 1, 65)
+                sub[0], sub[-1] = a, b
+                found = cells(sub, *points(sub), refine=False)
+                if found is not None:
+                    return found
+                continue
+            if gb == 0:
+                return at(b)
+            if (gb > 0) != up:  # a crossing between start and b
+                return at(root(g, start, b))
+            if not up and sb2 == 0 and (abs(gb) < 1e-13 * b or b < 1e-20 * q0):
+                return at(0.0)  # V(q) = q to rounding near 0, or q has decayed to nothing
+        return None
+
+    # fine structure (two extrema of g within one scan step) is looked for on 1e-8 < q < q_fine,
+    # where phi(sqrt(q) z) is not yet in its small- or large-argument regime
+    q_fine = 1e6 * max(1.0, q0, sb2)
     g0 = g(q0)
+    side: str | None = None
     if abs(g0) <= 1e-14 * q0:
-        return q0
-    if g0 > 0:
-        lo, hi = q0, 4.0 * q0
-        while (g_hi := g(hi)) > 0 or (hi > 1e10 * (q0 + sb2) and abs(g_hi) <= 1e-10 * hi):
-            # (the second condition: V(q) is the identity to rounding, q grows without a
-            # fixed point that could be resolved, as for ReLU at sigma_w2 = 2, sigma_b2 > 0)
-            lo, hi = hi, 4.0 * hi
-            if hi > _Q_MAX:
-                return math.inf
-    else:
-        hi = q0
-        if sb2 > 0:
-            lo = sb2  # V(sb2) - sb2 = sw2 E[phi(sigma_b z)^2] >= 0
-            if g(lo) <= 0:
-                return lo
-        else:
-            lo = q0 / 4.0
-            while (g_lo := g(lo)) < 0:
-                if g_lo > -1e-13 * lo or lo < 1e-20 * q0:
-                    return 0.0  # V(q) = q to rounding: no resolvable fixed point above 0
-                hi, lo = lo, lo / 4.0
-    return float(brentq(g, lo, hi, xtol=1e-300, rtol=1e-15, maxiter=1000))
+        if all(abs(g(f * q0)) <= 1e-14 * f * q0 for f in (0.5, 2.0)):
+            return FixedPoint(q0, "neutral", slope(q0), None)
+        return at(q0)
+    up = g0 > 0
+    side = "below" if up else "above"
+    last, g_last, s_last = q0, g0, slope(q0) - 1
+    while True:
+        k = np.arange(1, 129)
+        new = last * _SCAN_STEP**k if up else last / _SCAN_STEP**k
+        end_at_sb2 = not up and sb2 > 0 and new[-1] <= sb2
+        if end_at_sb2:
+            new = np.append(new[new > sb2], sb2)  # g(sb2) = sw2 E[phi(sigma_b z)^2] >= 0
+        if up and new[0] > _Q_MAX:
+            return FixedPoint(math.inf, "divergent", math.nan, None)
+        g_new, s_new = points(new)
+        bad = ~(np.isfinite(g_new) & np.isfinite(s_new))
+        overflow = bool(bad.any())
+        if overflow:  # V(q) overflows float64 beyond here: no fixed point can be resolved
+            keep = int(np.argmax(bad))
+            new, g_new, s_new = new[:keep], g_new[:keep], s_new[:keep]
+        path = np.concatenate([[last], new]) + np.concatenate([[g_last], g_new])  # V(q)
+        if np.any(np.diff(path) * (1 if up else -1) < -1e-12 * np.abs(path[1:])):
+            raise ValueError(
+                f"the length map of {act.name} with sigma_w2={sw2!r}, sigma_b2={sb2!r} "
+                f"decreases between q={min(last, new[-1])!r} and q={max(last, new[-1])!r}: "
+                "outside the domain of fixed_point (an increasing map)"
+            )
+        found = cells(np.concatenate([[last], new]), np.concatenate([[g_last], g_new]),
+                      np.concatenate([[s_last], s_new]), refine=True)
+        if found is not None:
+            return found
+        if overflow:
+            if up:
+                return FixedPoint(math.inf, "divergent", math.nan, None)
+            raise ValueError(
+                f"the length map of {act.name} with sigma_w2={sw2!r}, sigma_b2={sb2!r} is not "
+                f"finite below q={last!r}: outside the domain of fixed_point")
+        if end_at_sb2:
+            return at(sb2)  # g(sb2) = 0: phi vanishes where sigma_b z lies
+        last, g_last, s_last = float(new[-1]), float(g_new[-1]), float(s_new[-1])
 
 
 def _finite_fixed_point(act: Activation, sw2: float, sb2: float, q: object) -> float:
@@ -315,9 +496,13 @@ def chi1(activation: object, sigma_w2: float, sigma_b2: float) -> float:
     """:math:`\\chi_1 = \\sigma_w^2 E[\\phi'(\\sqrt{q^*} z)^2]` at the fixed point of the length
     map.
 
-    :math:`\\chi_1` is the slope of the correlation map at :math:`c = 1` and the factor by which
-    the mean squared singular value of a layer's Jacobian multiplies the squared length of a
-    perturbation: :math:`\\chi_1 < 1` ordered, :math:`> 1` chaotic (Poole et al. 2016).
+    :math:`\\chi_1` is the factor by which the mean squared singular value of a layer's
+    Jacobian multiplies the squared length of a perturbation, and, at a fixed point
+    :math:`0 < q^* < \\infty`, the slope of the correlation map at :math:`c = 1`:
+    :math:`\\chi_1 < 1` ordered, :math:`> 1` chaotic (Poole et al. 2016). At :math:`q^* = 0`
+    (the limit :math:`q \\to 0^+` is returned) the slope of the correlation map at :math:`c = 1`
+    is :math:`\\chi_1/\\mathcal V'(0^+) = 1` instead: :math:`\\chi_1 < 1` then means vanishing
+    gradients, not converging inputs (:func:`correlation_limit`).
 
     Raises
     ------
@@ -464,14 +649,242 @@ def _cslope(act: Activation, c: np.ndarray, sw2: float, sb2: float, q: float) ->
     return sw2 * q * _pair_mean(act.numpy_derivative, c, q) / _length(act, q, sw2, sb2)
 
 
-def correlation_fixed_point(activation: object, sigma_w2: float, sigma_b2: float) -> float:
-    """The stable fixed point :math:`c^*` of the correlation map at :math:`q = q^*`.
+@dataclass(frozen=True)
+class CorrelationLimit:
+    """How the correlation of two inputs behaves with depth (:func:`correlation_limit`).
 
-    :math:`c = 1` is always a fixed point; it is stable when :math:`\\chi_1 \\le 1` (ordered
-    phase and critical line) and :math:`c^* = 1` is returned. When :math:`\\chi_1 > 1` (chaos)
-    the stable fixed point is the root :math:`c^* < 1` of :math:`\\mathcal C(c) - c`, found by
-    :func:`scipy.optimize.brentq` on :math:`[-1+\\delta, 1-\\delta]` (``1.0`` is returned if the
-    root is within 1e-9 of 1, where the quadrature cannot resolve it).
+    Attributes
+    ----------
+    kind : str
+        ``"geometric"``: :math:`c^\\ell \\to c^*` with
+        :math:`|c^\\ell - c^*| \\sim \\chi_c^\\ell`, :math:`\\chi_c < 1`;
+        ``"power_law"``: :math:`c^\\ell \\to c^* = 1` slower than any exponential (the slope
+        of the correlation map at :math:`c^* = 1` is one), :math:`1 - c^\\ell \\sim
+        \\ell^{-\\text{exponent}}`;
+        ``"preserved"``: there is no attracting correlation; :math:`c^\\ell` tends to a limit
+        that depends on the input correlation, which the network keeps (the correlation map
+        tends to the identity :math:`c \\mapsto c`).
+    c_star : float
+        :math:`c^*`; ``nan`` for ``"preserved"``.
+    chi_c : float
+        The slope of the (limiting) correlation map at :math:`c^*` (1 for ``"power_law"`` and
+        ``"preserved"``).
+    xi_c : float
+        :math:`-1/\\log \\chi_c`; ``math.inf`` unless ``kind == "geometric"``.
+    q_star : float
+        The fixed point of the length map reached from :math:`q = 1`
+        (:func:`find_fixed_point`): finite, 0 or ``math.inf``.
+    exponent : float or None
+        For ``"power_law"``: 2 where the limiting map has a kink of :math:`\\phi` in it
+        (:math:`1 - \\mathcal C(1 - \\epsilon) = \\epsilon - \\kappa\\epsilon^{3/2}`, ReLU-like),
+        1 for a smooth map on the critical line (:math:`\\epsilon - \\beta\\epsilon^2`).
+    power_law : float or None
+        The constant :math:`A` of :math:`(1 - c^\\ell)\\,\\ell^2 \\to A = 4/\\kappa^2`, where it
+        is known exactly: the limiting map is the arc-cosine kernel of a two-slope
+        :math:`\\phi` (slopes :math:`a` for :math:`u > 0`, :math:`b` for :math:`u < 0`),
+        :math:`\\kappa = \\frac{2\\sqrt 2}{3\\pi} \\frac{(a-b)^2}{a^2+b^2}` (ReLU:
+        :math:`A = 9\\pi^2/2`), and the length decays or grows geometrically (or is constant
+        without bias). ``None`` otherwise.
+    note : str
+        One sentence on what happens.
+    """
+
+    kind: str
+    c_star: float
+    chi_c: float
+    xi_c: float
+    q_star: float
+    exponent: float | None
+    power_law: float | None
+    note: str
+
+
+#: The default scan of critical_line: sigma_w2 = 2^(k/4) for k in this range.
+_SCAN_W2 = (-20, 40)
+_X_FAR = 40.0  # where the asymptotic slopes phi'(+-inf) are read (and checked at 2 * _X_FAR)
+
+
+def _two_slope_constant(a: float, b: float) -> float:
+    """:math:`A = 4/\\kappa^2` of :math:`(1 - c^\\ell)\\ell^2 \\to A` for the two-slope kernel."""
+    kappa = 2 * math.sqrt(2) / (3 * math.pi) * (a - b) ** 2 / (a * a + b * b)
+    return 4 / kappa**2
+
+
+def _same(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-9 * max(abs(a), abs(b))
+
+
+def _homogeneous_slopes(act: Activation) -> tuple[float, float] | None:
+    """``(a, b)`` if :math:`\\phi(x) = a x` for :math:`x > 0` and :math:`b x` for
+    :math:`x < 0` (positively homogeneous of degree 1) to 1e-12 on test points, else None."""
+    x = np.array([1e-6, 1e-3, 0.3, 1.0, 2.5, 9.0, 1e3])
+    with np.errstate(all="ignore"):
+        a, b = float(act.numpy(np.array(1.0))), -float(act.numpy(np.array(-1.0)))
+        ok = (np.allclose(act.numpy(x), a * x, rtol=1e-12, atol=0)
+              and np.allclose(act.numpy(-x), -b * x, rtol=1e-12, atol=0))
+    return (a, b) if ok and math.isfinite(a) and math.isfinite(b) else None
+
+
+def _is_odd(act: Activation) -> bool:
+    z, _ = _nodes()
+    x = z[z > 0]
+    with np.errstate(all="ignore"):
+        return bool(np.allclose(act.numpy(-x), -act.numpy(x), rtol=1e-12, atol=1e-300))
+
+
+def _slopes(act: Activation, x: float) -> tuple[float, float]:
+    with np.errstate(all="ignore"):
+        d = act.numpy_derivative(np.array([x, -x]))
+    return float(d[0]), float(d[1])
+
+
+def correlation_limit(activation: object, sigma_w2: float, sigma_b2: float) -> CorrelationLimit:
+    """What the correlation :math:`c^\\ell` of two inputs does with depth, in every phase.
+
+    At a fixed point :math:`0 < q^* < \\infty` of the length map the correlation map
+    :math:`\\mathcal C(c; q^*)` has the stable fixed point :math:`c^*`
+    (:func:`correlation_fixed_point`) with slope :math:`\\chi_c` (``"geometric"`` when
+    :math:`\\chi_c < 1`, ``"power_law"`` on the critical line :math:`\\chi_1 = 1`). Where the
+    length itself tends to 0 or :math:`\\infty`, the correlation map at :math:`q^\\ell` tends
+    to a limit map instead:
+
+    * :math:`q^* = 0` (no bias, :math:`\\phi(0) = 0`): :math:`\\mathcal C(c; q) \\to c` if
+      :math:`\\phi` is differentiable at 0 with :math:`\\phi'(0) \\ne 0` (the net becomes linear:
+      for odd :math:`\\phi = x + \\phi_3 x^3 + \\dots`,
+      :math:`\\mathcal C(c; q) = c + O(q^2)`, otherwise :math:`c + O(q^{1/2})` or
+      :math:`O(q)`). When :math:`q^\\ell` decays geometrically (:math:`\\mathcal V'(0) < 1`)
+      the corrections add up to a finite amount: ``"preserved"``, the input correlation is
+      kept up to :math:`O(q)`, and there is no attracting :math:`c^*` (tanh at
+      :math:`\\sigma_w^2 < 1, \\sigma_b = 0`, where the old answer :math:`c^* = 1` was wrong).
+      At :math:`\\mathcal V'(0) = 1` (:math:`q^\\ell \\sim 1/\\ell`) this still holds for odd
+      :math:`\\phi` (:math:`\\sum q_\\ell^2 < \\infty`). If :math:`\\phi` has a kink at 0
+      (slopes :math:`a \\ne b` on the two sides), the limit map is the arc-cosine kernel
+      :math:`\\mathcal C_{ab}(c) = c + \\frac{(a-b)^2}{(a^2+b^2)\\pi}(\\sin\\theta - \\theta
+      \\cos\\theta)`, :math:`\\theta = \\arccos c`, whose slope at :math:`c = 1` is exactly 1:
+      correlations go to 1 as the power law :math:`1 - c^\\ell \\approx A/\\ell^2`
+      (``"power_law"``, :math:`\\xi_c = \\infty`).
+    * positively homogeneous :math:`\\phi` (ReLU, leaky ReLU, linear) without bias:
+      :math:`\\mathcal C = \\mathcal C_{ab}` exactly at every :math:`q`, so the same holds
+      for :math:`q^* = 0`, finite or :math:`\\infty` (for :math:`a = b`, linear, every
+      correlation is kept exactly).
+    * :math:`q^* = \\infty`: :math:`\\phi(\\sqrt q z)/\\sqrt q` tends to the two-slope function of
+      :math:`a = \\phi'(\\infty), b = \\phi'(-\\infty)` (ReLU for GELU, SiLU, ELU, softplus) and
+      the bias becomes negligible: ``"power_law"`` for :math:`a \\ne b`, ``"preserved"`` for
+      :math:`a = b` if the length grows geometrically.
+
+    Domain: the activation's forms must be finite where they are evaluated. Refused with a
+    ``ValueError``: :math:`q^* = 0` with :math:`\\phi'(0^\\pm) = 0`; :math:`q^* = 0` with
+    :math:`\\mathcal V'(0) = 1` and :math:`\\phi` not odd or kinked (the corrections decide);
+    :math:`q^* = \\infty` with :math:`\\phi` not asymptotically linear (:math:`\\phi'` at 40 and
+    80 differ), or with :math:`a = b` and a length that grows only sub-geometrically.
+
+    Examples
+    --------
+    >>> r = correlation_limit("relu", 1.0, 0.0)
+    >>> r.kind, r.c_star, r.xi_c, round(r.power_law, 4)   # 9 pi^2 / 2
+    ('power_law', 1.0, inf, 44.4132)
+    >>> correlation_limit("tanh", 0.8, 0.0).kind
+    'preserved'
+    >>> r = correlation_limit("tanh", 1.5, 0.05)
+    >>> r.kind, r.c_star, round(r.xi_c, 4)
+    ('geometric', 1.0, 15.791)
+    """
+    act = _act(activation)
+    sw2, sb2 = _variances(sigma_w2, sigma_b2)
+    return _limit(act, sw2, sb2)
+
+
+def _limit(act: Activation, sw2: float, sb2: float) -> CorrelationLimit:
+    fp = _find_fixed_point(act, sw2, sb2)
+    qs = fp.q
+    where = f"{act.name} with sigma_w2={sw2!r}, sigma_b2={sb2!r}"
+
+    def kernel(a: float, b: float, q_text: str, exact: bool) -> CorrelationLimit:
+        if _same(a, b):
+            return CorrelationLimit(
+                "preserved", math.nan, 1.0, math.inf, qs, None, None,
+                f"{q_text}: the correlation map tends to c -> c, the input correlation is kept"
+                + (" exactly" if exact else " (up to corrections that add up to O(q))"))
+        big_a = _two_slope_constant(a, b)
+        return CorrelationLimit(
+            "power_law", 1.0, 1.0, math.inf, qs, 2.0, big_a,
+            f"{q_text}: the correlation map is{'' if exact else ' asymptotically'} the "
+            f"arc-cosine kernel of slopes ({a:.6g}, {b:.6g}), slope 1 at c = 1: "
+            f"1 - c_l ~ {big_a:.6g} / l^2")
+
+    hom = _homogeneous_slopes(act)
+    if hom is not None and sb2 == 0:
+        return kernel(*hom, f"{act.name} without bias is positively homogeneous", True)
+    if qs == 0.0:
+        a, b = _slopes(act, 1e-100)
+        if a == 0 and b == 0:
+            raise ValueError(
+                f"correlation_limit: q* = 0 for {where} and phi'(0) = 0; the limit of the "
+                "correlation map depends on the higher-order terms of phi (outside the domain)")
+        if fp.slope < 1 - _SLOPE_TOL:
+            return kernel(a, b, f"q* = 0 for {where}, q decays geometrically "
+                          f"(V'(0) = {fp.slope:.6g})", False)
+        if _same(a, b) and _is_odd(act):
+            return kernel(a, b, f"q* = 0 for {where}, q decays as a power law "
+                          "(V'(0) = 1; odd phi: C(c; q) = c + O(q^2))", False)
+        raise ValueError(
+            f"correlation_limit: q* = 0 for {where} with V'(0) = 1 (the length decays as a "
+            "power law) and phi not odd: whether the correlation drifts depends on the "
+            "higher-order terms of phi (outside the domain)")
+    if qs == math.inf:
+        a, b = _slopes(act, _X_FAR)
+        a2, b2 = _slopes(act, 2 * _X_FAR)
+        if not (all(map(math.isfinite, (a, b, a2, b2)))
+                and abs(a - a2) <= 1e-6 * max(1, abs(a)) and abs(b - b2) <= 1e-6 * max(1, abs(b))):
+            raise ValueError(
+                f"correlation_limit: q* = inf for {where} and phi is not asymptotically linear "
+                f"(phi' = {a!r}, {b!r} at +-{_X_FAR}, {a2!r}, {b2!r} at +-{2 * _X_FAR}): "
+                "outside the domain")
+        growth = sw2 * (a * a + b * b) / 2
+        if growth > 1 + _SLOPE_TOL:
+            return kernel(a, b, f"q* = inf for {where}, q grows geometrically (by "
+                          f"{growth:.6g} per layer)", False)
+        if not _same(a, b):
+            return CorrelationLimit(
+                "power_law", 1.0, 1.0, math.inf, qs, 2.0, None,
+                f"q* = inf for {where}, q grows sub-geometrically: the arc-cosine kernel of "
+                f"slopes ({a:.6g}, {b:.6g}) and the bias both pull c to 1, as ~1/l^2")
+        raise ValueError(
+            f"correlation_limit: q* = inf for {where} with growth factor 1 and equal slopes "
+            "at +-inf: the bias decides (outside the domain)")
+    chi = _chi1(act, sw2, qs)
+    cs = _c_star(act, sw2, sb2, qs, chi)
+    chi_c = chi if cs == 1.0 else float(_cslope(act, np.asarray(cs), sw2, sb2, qs))
+    if abs(chi_c) < 1:
+        xi = 0.0 if chi_c == 0 else -1.0 / math.log(abs(chi_c))
+        return CorrelationLimit("geometric", cs, chi_c, xi, qs, None, None,
+                                f"c_l -> {cs:.6g} geometrically, |c_l - c*| ~ {chi_c:.6g}^l")
+    kinked = not _same(*_slopes(act, 1e-100))
+    return CorrelationLimit(
+        "power_law", 1.0, 1.0, math.inf, qs, 2.0 if kinked else 1.0, None,
+        f"critical: chi1 = 1 at q* = {qs:.6g}, c_l -> 1 as ~1/l^{2 if kinked else 1}")
+
+
+def correlation_fixed_point(activation: object, sigma_w2: float, sigma_b2: float) -> float:
+    """The stable fixed point :math:`c^*` of the correlation map.
+
+    At a finite :math:`q^* > 0`, :math:`c = 1` is always a fixed point; it is stable when
+    :math:`\\chi_1 \\le 1` (ordered phase and critical line) and :math:`c^* = 1` is returned.
+    When :math:`\\chi_1 > 1` (chaos) the stable fixed point is the root :math:`c^* < 1` of
+    :math:`\\mathcal C(c) - c`, found by :func:`scipy.optimize.brentq` on
+    :math:`[-1+\\delta, 1-\\delta]` (``1.0`` is returned if the root is within 1e-9 of 1,
+    where the quadrature cannot resolve it). Where :math:`q^* = 0` or :math:`\\infty` the
+    limit of the correlation map decides (:func:`correlation_limit`): ReLU-like limits give
+    :math:`c^* = 1`, reached as a power law.
+
+    Raises
+    ------
+    ValueError
+        Where no correlation attracts: the input correlation is preserved
+        (``correlation_limit(...).kind == "preserved"``: tanh and other activations with
+        :math:`\\phi'(0) \\ne 0` at :math:`\\sigma_b = 0` below the critical point, where
+        :math:`q^* = 0`; linear nets without bias); and outside the domain of
+        :func:`correlation_limit`.
 
     Examples
     --------
@@ -479,11 +892,18 @@ def correlation_fixed_point(activation: object, sigma_w2: float, sigma_b2: float
     1.0
     >>> abs(correlation_fixed_point("tanh", 4.0, 0.0)) < 1e-12   # odd phi, no bias: c* = 0
     True
+    >>> correlation_fixed_point("relu", 1.0, 0.0)   # q* = 0, power law 1 - c ~ 44.4 / l^2
+    1.0
     """
     act = _act(activation)
     sw2, sb2 = _variances(sigma_w2, sigma_b2)
-    qs = _finite_fixed_point(act, sw2, sb2, None)
-    return _c_star(act, sw2, sb2, qs, _chi1(act, sw2, qs))
+    lim = _limit(act, sw2, sb2)
+    if lim.kind == "preserved":
+        raise ValueError(
+            f"correlation_fixed_point: no correlation attracts for {act.name} with "
+            f"sigma_w2={sigma_w2!r}, sigma_b2={sigma_b2!r}; {lim.note} "
+            "(see correlation_limit)")
+    return lim.c_star
 
 
 def _c_star(act: Activation, sw2: float, sb2: float, qs: float, chi: float) -> float:
@@ -507,16 +927,43 @@ def _c_star(act: Activation, sw2: float, sb2: float, qs: float, chi: float) -> f
 
 
 def critical_line(
-    activation: object, sigma_b2: float, *, bracket: tuple[float, float] = (0.05, 50.0)
+    activation: object,
+    sigma_b2: float,
+    *,
+    bracket: tuple[float, float] | None = None,
+    q0: float = 1.0,
 ) -> float:
-    """The :math:`\\sigma_w^2` with :math:`\\chi_1(\\sigma_w^2, \\sigma_b^2) = 1`.
+    """The smallest :math:`\\sigma_w^2` with :math:`\\chi_1(\\sigma_w^2, \\sigma_b^2) = 1`.
 
-    Solved by :func:`scipy.optimize.brentq` on ``bracket`` (``xtol`` 1e-13). For ReLU
-    :math:`\\chi_1 = \\sigma_w^2/2` whenever :math:`q^*` is finite, and :math:`q^*` is finite
-    only for :math:`\\sigma_w^2 < 2` (or :math:`\\sigma_w^2 = 2, \\sigma_b^2 = 0`): the critical
-    point is :math:`\\sigma_w^2 = 2` at :math:`\\sigma_b^2 = 0` and there is no critical line
-    for :math:`\\sigma_b^2 > 0`; this case is answered directly (likewise leaky ReLU,
-    :math:`2/(1+a^2)`, and linear, 1).
+    :math:`\\chi_1` is taken at the fixed point :math:`q^*` that iterating the length map
+    from ``q0`` reaches (:func:`find_fixed_point`), which for GELU and SiLU can jump with
+    :math:`\\sigma_w^2` (a fold of the length map, where a stable and an unstable fixed point
+    merge into a half-stable one and vanish) or become infinite. The root is the first
+    :math:`\\sigma_w^2` at which :math:`\\chi_1 - 1` changes sign *continuously*: by default a
+    scan of :math:`2^{k/4}`, from :math:`2^{-5}` to :math:`2^{10}`, with every sign change between
+    scan points where :math:`q^*` is finite solved by :func:`scipy.optimize.brentq`
+    (``xtol`` 1e-13) and kept only if :math:`|\\chi_1 - 1| < 10^{-6}` at the root (else it
+    is a jump of :math:`q^*`, skipped). The scan stops at the first infinite :math:`q^*`:
+    :math:`\\mathcal V` increases with :math:`\\sigma_w^2` at every :math:`q`, so the iterates
+    from ``q0`` do too, and :math:`q^*` stays infinite above. With ``bracket``, only that
+    interval is searched (by :func:`scipy.optimize.brentq` on its ends, as before), and both
+    ends must have a finite :math:`q^*`.
+
+    For ReLU :math:`\\chi_1 = \\sigma_w^2/2` whenever :math:`q^*` is finite, and :math:`q^*` is
+    finite only for :math:`\\sigma_w^2 < 2` (or :math:`\\sigma_w^2 = 2, \\sigma_b^2 = 0`): the
+    critical point is :math:`\\sigma_w^2 = 2` at :math:`\\sigma_b^2 = 0` and there is no
+    critical line for :math:`\\sigma_b^2 > 0`; this case is answered directly (likewise leaky
+    ReLU, :math:`2/(1+a^2)`, and linear, 1). Softplus behaves the same way (no root: its
+    :math:`\\chi_1 < 1` wherever :math:`q^*` is finite), and so do GELU and SiLU at every
+    :math:`\\sigma_b^2` (:math:`q^*` becomes infinite while :math:`\\chi_1 < 1`), and ELU
+    beyond :math:`\\sigma_b^2 \\approx 0.2`. GELU and SiLU have a critical point only where the
+    length map is tangent to the identity, :math:`\\mathcal V(q^*) = q^*`,
+    :math:`\\mathcal V'(q^*) = \\chi_1 = 1` (:math:`\\sigma_b^2 \\approx 0.1729,
+    \\sigma_w^2 \\approx 1.9831, q^* \\approx 3.5616` for GELU, :math:`\\sigma_b^2 \\approx
+    0.5551, \\sigma_w^2 \\approx 1.9880, q^* \\approx 14.320` for SiLU; Roberts, Yaida and
+    Hanin 2022, ch. 5): a half-stable fixed point (:func:`find_fixed_point`) that GELU's
+    iteration reaches only from above and SiLU's only from below, and at which
+    :math:`\\chi_1 - 1` jumps instead of crossing zero, so it is not returned here.
 
     Without bias and with :math:`\\phi(0) = 0`, the ordered phase has :math:`q^* = 0` and
     :math:`\\chi_1 = \\sigma_w^2\\phi'(0)^2`. If :math:`q^* = 0` still at
@@ -527,7 +974,9 @@ def critical_line(
     Raises
     ------
     ValueError
-        No sign change of :math:`\\chi_1 - 1` on ``bracket``, or ReLU-like activations with
+        No continuous sign change of :math:`\\chi_1 - 1` (on ``bracket``, or in the scan: the
+        message says what :math:`q^*` and :math:`\\chi_1` do instead), an infinite
+        :math:`q^*` at an end of ``bracket``, ReLU-like activations with
         :math:`\\sigma_b^2 > 0`.
 
     Examples
@@ -536,16 +985,21 @@ def critical_line(
     1.0
     >>> critical_line("relu", 0.0)
     2.0
+    >>> round(critical_line("sigmoid", 0.0), 4)
+    103.0076
     """
     from scipy.optimize import brentq
 
     act = _act(activation)
     sb2 = nonnegative_real(sigma_b2, "sigma_b2")
-    if isinstance(bracket, (str, bytes)) or len(tuple(bracket)) != 2:
-        raise ValueError(f"bracket must be a pair (lo, hi) of sigma_w2 values, got {bracket!r}")
-    lo, hi = (positive_real(b, "bracket") for b in bracket)
-    if lo >= hi:
-        raise ValueError(f"bracket must have lo < hi, got {bracket!r}")
+    q_start = positive_real(q0, "q0")
+    if bracket is not None:
+        if isinstance(bracket, (str, bytes)) or len(tuple(bracket)) != 2:
+            raise ValueError(
+                f"bracket must be a pair (lo, hi) of sigma_w2 values, got {bracket!r}")
+        lo, hi = (positive_real(b, "bracket") for b in bracket)
+        if lo >= hi:
+            raise ValueError(f"bracket must have lo < hi, got {bracket!r}")
     if act.name in ("relu", "linear") or (act.name == "leaky_relu"):
         slope = float(act.numpy(np.array(-1.0)))  # -a for leaky ReLU, 0 for ReLU, -1 linear
         crit = 2.0 / (1.0 + slope**2)
@@ -557,25 +1011,71 @@ def critical_line(
             )
         return crit
 
+    def q_star(sw2: float) -> float:
+        return _fixed_point(act, sw2, sb2, q_start)
+
     def f(sw2: float) -> float:
-        return chi1(act, sw2, sb2) - 1.0
+        qs = q_star(sw2)
+        return _chi1(act, sw2, qs) - 1.0 if math.isfinite(qs) else math.nan
 
     if sb2 == 0 and float(act.numpy(np.array(0.0))) == 0:
         d0 = float(act.numpy_derivative(np.array(0.0)))
         if d0 != 0:
             s = 1.0 / d0**2
-            if lo < s < hi and _fixed_point(act, s, 0.0) == 0.0 and f(s * (1 + 1e-3)) > 0:
+            inside = bracket is None or lo < s < hi
+            if inside and q_star(s) == 0.0 and f(s * (1 + 1e-3)) > 0:
                 return s
 
-    flo, fhi = f(lo), f(hi)
-    if flo == 0:
-        return lo
-    if np.sign(flo) == np.sign(fhi):
-        raise ValueError(
-            f"chi1 - 1 does not change sign for sigma_w2 in {bracket!r} ({act.name}, "
-            f"sigma_b2={sigma_b2!r}); pass another bracket="
-        )
-    return float(brentq(f, lo, hi, xtol=1e-13, maxiter=1000))
+    def solve(a: float, fa: float, b: float, fb: float) -> float | None:
+        if fa == 0:
+            return a
+        r = float(brentq(f, a, b, xtol=1e-13, maxiter=1000))
+        fr = f(r)
+        return r if math.isfinite(fr) and abs(fr) < 1e-6 else None  # else a jump of q*
+
+    where = f"({act.name}, sigma_b2={sigma_b2!r}, q0={q0!r})"
+    if bracket is not None:
+        flo, fhi = f(lo), f(hi)
+        for end, val in ((lo, flo), (hi, fhi)):
+            if math.isnan(val):
+                raise ValueError(
+                    f"q* is infinite at sigma_w2={end!r} {where}: the length grows without "
+                    f"bound and chi1 is undefined; pass another bracket= than {bracket!r}")
+        if np.sign(flo) == np.sign(fhi) and flo != 0:
+            raise ValueError(
+                f"chi1 - 1 does not change sign for sigma_w2 in {bracket!r} {where}; "
+                "pass another bracket=")
+        r = solve(lo, flo, hi, fhi)
+        if r is None:
+            raise ValueError(
+                f"chi1 - 1 changes sign on {bracket!r} {where} only by a jump of q* (a fold "
+                "of the length map), not through chi1 = 1")
+        return r
+    grid = [float(x) for x in 2.0 ** (np.arange(_SCAN_W2[0], _SCAN_W2[1] + 1) / 4)]
+    values: list[float] = []
+    for x in grid:
+        values.append(f(x))
+        if math.isnan(values[-1]):
+            break  # V grows with sigma_w2, so q* stays infinite above (see the docstring)
+        if len(values) > 1:
+            a, fa, b, fb = grid[len(values) - 2], values[-2], x, values[-1]
+            if fa == 0 or fa * fb < 0:
+                r = solve(a, fa, b, fb)
+                if r is not None:
+                    return r
+    jumps = [grid[i] for i in range(len(values) - 1)
+             if math.isfinite(values[i + 1]) and values[i] * values[i + 1] < 0]
+    finite = [v for v in values if math.isfinite(v)]
+    detail = (f"chi1 - 1 ranges over [{min(finite):.3g}, {max(finite):.3g}] where q* is finite"
+              if finite else "q* is infinite everywhere")
+    if math.isnan(values[-1]):
+        detail += (f", and q* is infinite for sigma_w2 >= {grid[len(values) - 1]:.4g} (the "
+                   "length grows without bound)")
+    if jumps:
+        detail += f"; chi1 jumps across 1 (a fold of the length map) near sigma_w2 = {jumps}"
+    raise ValueError(
+        f"no critical point {where}: chi1 = 1 is not crossed continuously for sigma_w2 in "
+        f"[{grid[0]:.3g}, {grid[-1]:.3g}]: {detail}")
 
 
 def depth_scales(activation: object, sigma_w2: float, sigma_b2: float) -> tuple[float, float]:
@@ -592,34 +1092,47 @@ def depth_scales(activation: object, sigma_w2: float, sigma_b2: float) -> tuple[
 
     where :math:`u^*_{1,2}` are the Gaussians of :func:`correlation_map` at :math:`q^*` and
     :math:`c^*` (:func:`correlation_fixed_point`); :math:`\\chi_c = \\chi_1` when
-    :math:`c^* = 1` (the logarithms are of absolute values). Both are ``math.inf`` where the
-    slope is 1 (or, by rounding, above): :math:`\\xi_c` on the
-    critical line :math:`\\chi_1 = 1`, :math:`\\xi_q` where the length map is marginal (tanh at
-    :math:`\\sigma_w^2 = 1, \\sigma_b^2 = 0`, ReLU at :math:`\\sigma_w^2 = 2`). Within about
-    1e-9 of the critical line the quadrature decides whether :math:`c^* = 1`.
+    :math:`c^* = 1` (the logarithms are of absolute values). :math:`\\xi_c` is the one of
+    :func:`correlation_limit`, which also covers :math:`q^* = 0` and :math:`q^* = \\infty`.
+
+    Returns
+    -------
+    (float, float)
+        ``math.inf`` where the slope is 1 (or, by rounding, above): :math:`\\xi_c` on the
+        critical line :math:`\\chi_1 = 1`, :math:`\\xi_q` where the length map is marginal
+        (tanh at :math:`\\sigma_w^2 = 1, \\sigma_b^2 = 0`, ReLU at :math:`\\sigma_w^2 = 2`, a
+        half-stable :math:`q^*`). :math:`\\xi_c` is also ``math.inf`` where :math:`q^* = 0` or
+        :math:`\\infty` (:func:`correlation_limit`): ReLU-like limits approach :math:`c = 1`
+        as the power law :math:`1 - c^\\ell \\approx A/\\ell^2`, and tanh-like ones at
+        :math:`\\sigma_b = 0` below criticality preserve the input correlation. At
+        :math:`q^* = 0`, :math:`\\xi_q = -1/\\log \\mathcal V'(0^+)` (the length decays as
+        :math:`\\mathcal V'(0)^\\ell`); at :math:`q^* = \\infty`, :math:`\\xi_q` is ``nan``
+        (the length does not converge). Within about 1e-9 of the critical line the quadrature
+        decides whether :math:`c^* = 1`.
 
     Raises
     ------
     ValueError
-        Bad arguments or no finite :math:`q^*`.
+        Bad arguments, or outside the domain of :func:`correlation_limit`.
 
     Examples
     --------
-    >>> xi_q, xi_c = depth_scales("relu", 1.0, 0.0)     # slopes 1/2 and 1/2
+    >>> xi_q, xi_c = depth_scales("relu", 1.0, 0.0)   # q ~ 2^-l, 1 - c ~ 44.4 / l^2
+    >>> round(xi_q, 6), xi_c
+    (1.442695, inf)
+    >>> xi_q, xi_c = depth_scales("relu", 1.0, 0.5)   # q* = 1, slopes 1/2 and 1/2
     >>> round(xi_q, 6), round(xi_c, 6)
     (1.442695, 1.442695)
     """
     act = _act(activation)
     sw2, sb2 = _variances(sigma_w2, sigma_b2)
-    qs = _finite_fixed_point(act, sw2, sb2, None)
-    slope_q = length_slope(act, qs, sw2, sb2)
-    chi = _chi1(act, sw2, qs)
-    cs = _c_star(act, sw2, sb2, qs, chi)
-    chi_c = chi if cs == 1.0 else float(_cslope(act, np.asarray(cs), sw2, sb2, qs))
-
-    def scale(slope: float) -> float:
-        if abs(slope) >= 1.0:
-            return math.inf
-        return 0.0 if slope == 0 else -1.0 / math.log(abs(slope))
-
-    return scale(slope_q), scale(chi_c)
+    lim = _limit(act, sw2, sb2)
+    qs = lim.q_star
+    if math.isinf(qs):
+        return math.nan, lim.xi_c
+    slope_q = _length_slope(act, qs, sw2)
+    if abs(slope_q) >= 1.0:
+        xi_q = math.inf
+    else:
+        xi_q = 0.0 if slope_q == 0 else -1.0 / math.log(abs(slope_q))
+    return xi_q, lim.xi_c

@@ -223,7 +223,7 @@ def test_depth_scales_chaotic_side_and_divergence():
     crit = mf.critical_line("tanh", sb2)
     assert mf.depth_scales("tanh", crit * 1.001, sb2)[1] > 100
     assert mf.depth_scales("tanh", 1.0, 0.0) == (math.inf, math.inf)
-    xi_q, xi_c = mf.depth_scales("relu", 1.0, 0.0)
+    xi_q, xi_c = mf.depth_scales("relu", 1.0, 0.5)   # q* = 1: both slopes 1/2
     assert xi_q == pytest.approx(1 / math.log(2)) and xi_c == pytest.approx(1 / math.log(2))
 
 
@@ -241,7 +241,7 @@ def test_depth_scales_chaotic_side_and_divergence():
     (lambda: mf.correlation_map("tanh", 0.5, 0.5, 0.0), "q > 0"),
     (lambda: mf.correlation_map("tanh", 0.5, 1.0, 0.0, q=0.0), "q > 0"),
     (lambda: mf.critical_line("tanh", 0.1, bracket=(3.0, 5.0)), "does not change sign"),
-    (lambda: mf.depth_scales("relu", 3.0, 0.0), "no finite fixed point"),
+    (lambda: mf.chi1("relu", 3.0, 0.0), "no finite fixed point"),
     (lambda: mf.critical_line("tanh", 0.1, bracket=(5.0, 3.0)), "lo < hi"),
     (lambda: mf.correlation_map("tanh", float("nan"), 1.5, 0.1), "c must be finite"),
 ])
@@ -257,3 +257,183 @@ def test_type_errors():
         mf.length_map("tanh", "abc", 1.0, 0.0)
     with pytest.raises(TypeError, match="activation"):
         mf.chi1(3, 1.0, 0.0)
+
+
+# -- issue 11, item 13: where the length map's fixed point is q* = 0 (or infinite) -------------
+def _relu_cmap_quad(c):
+    """C(c) of bias-free ReLU (independent of q and sigma_w2): 2 E[relu(z1) relu(c z1 + s z2)],
+    the inner expectation in closed form (E[relu(m + s Z)] = m Phi(m/s) + s phi(m/s)), the outer
+    one by quad."""
+    from scipy.special import ndtr
+    s = math.sqrt(max(1 - c * c, 0.0))
+
+    def inner(z1):
+        m = c * z1
+        return m * ndtr(m / s) + s * GAUSS * math.exp(-(m / s) ** 2 / 2) if s > 0 else max(m, 0.0)
+
+    num, _ = quad(lambda z: z * inner(z) * GAUSS * math.exp(-z * z / 2), 0, 14,
+                  epsabs=1e-16, epsrel=1e-14, limit=200)
+    return 2 * num
+
+
+@pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")
+def test_relu_correlations_approach_one_as_a_power_law():
+    # iterate the exact map; u = (1 - c)^(-1/2) grows by kappa/2 per layer, A = 4/kappa^2
+    c, u = 0.0, []
+    for _ in range(400):
+        c = _relu_cmap_quad(c)
+        u.append((1 - c) ** -0.5)
+    a_100 = 4 / (2 * (u[199] - u[99]) / 100) ** 2
+    a_200 = 4 / (2 * (u[399] - u[199]) / 200) ** 2
+    exact = 9 * math.pi**2 / 2
+    assert a_100 < a_200 < exact * 1.001          # converging from below, O(1/l) corrections
+    assert a_200 == pytest.approx(exact, rel=0.02)
+    assert (1 - c) * 400**2 == pytest.approx(exact, rel=0.1)
+    lim = mf.correlation_limit("relu", 1.0, 0.0)
+    assert lim.kind == "power_law" and lim.c_star == 1.0 and lim.exponent == 2.0
+    assert lim.power_law == pytest.approx(exact, rel=1e-12)
+    # the old code: xi_c = -1/log(sigma_w2 / 2) = 1.44
+    xi_q, xi_c = mf.depth_scales("relu", 1.0, 0.0)
+    assert xi_q == pytest.approx(1 / math.log(2), rel=1e-12) and xi_c == math.inf
+    assert mf.correlation_slope("relu", 1.0, 1.0, 0.0, q=1.0) == pytest.approx(1.0, rel=1e-12)
+    # q* infinite (sigma_w2 > 2): the same map, the same power law
+    assert mf.depth_scales("relu", 3.0, 0.0)[1] == math.inf
+    assert math.isnan(mf.depth_scales("relu", 3.0, 0.0)[0])
+    assert mf.correlation_limit("gelu", 3.0, 0.0).power_law == pytest.approx(exact, rel=1e-9)
+
+
+def _tanh_step(q, c, sw2):
+    s, r = math.sqrt(q), math.sqrt(1 - c * c)
+    e12, _ = dblquad(lambda z2, z1: math.tanh(s * z1) * math.tanh(s * (c * z1 + r * z2))
+                     * math.exp(-(z1 * z1 + z2 * z2) / 2) / (2 * math.pi),
+                     -9, 9, -9, 9, epsabs=1e-15, epsrel=1e-12)
+    e2 = _e(tanh2, q)
+    return sw2 * e2, e12 / e2
+
+
+def test_tanh_without_bias_below_criticality_preserves_correlations():
+    sw2, q, c0 = 0.8, 0.5, 0.3
+    c, steps = c0, []
+    for _ in range(20):
+        q_next, c_next = _tanh_step(q, c, sw2)
+        steps.append((c_next - c) / q**2)
+        q, c = q_next, c_next
+    # the increments are O(q^2) (odd phi: C(c; q) = c + O(q^2)), q decays as 0.8^l: c freezes
+    assert max(abs(x) for x in steps) < 0.5
+    assert abs(steps[-1] - steps[-2]) < 3e-3 * abs(steps[-1])   # a constant: O(q^2)
+    assert abs(c - c0) < 0.02 and abs(c - c0) > 1e-3
+    remaining = abs(steps[-1]) * q**2 / (1 - 0.8**2)   # what the rest of the layers can add
+    assert remaining < 1e-6                              # so c stays far from 1
+    lim = mf.correlation_limit("tanh", sw2, 0.0)
+    assert lim.kind == "preserved" and math.isnan(lim.c_star) and lim.xi_c == math.inf
+    with pytest.raises(ValueError, match="no correlation attracts"):
+        mf.correlation_fixed_point("tanh", sw2, 0.0)   # the old code returned 1.0
+    xi_q, xi_c = mf.depth_scales("tanh", sw2, 0.0)
+    assert xi_c == math.inf and xi_q == pytest.approx(-1 / math.log(sw2), rel=1e-12)
+    # at the critical point too (q ~ 1/l, sum q^2 finite), and for linear nets exactly
+    assert mf.correlation_limit("tanh", 1.0, 0.0).kind == "preserved"
+    assert mf.correlation_limit("linear", 1.7, 0.0).kind == "preserved"
+    # a tiny bias restores the ordered phase (c* = 1, geometric): sigma_b2 = 0 is singular
+    lim_b = mf.correlation_limit("tanh", sw2, 1e-8)
+    assert lim_b.kind == "geometric" and lim_b.c_star == 1.0
+    assert lim_b.xi_c == pytest.approx(-1 / math.log(sw2), rel=1e-3)
+
+
+def test_correlation_limit_refuses_outside_its_domain():
+    from initmath.activations import X, Activation
+    cube = Activation("cube_mf_test", X**3 + X)   # q* infinite, phi not asymptotically linear
+    with pytest.raises(ValueError, match="not asymptotically linear"):
+        mf.correlation_limit(cube, 3.0, 0.0)
+    with pytest.raises(ValueError, match="not asymptotically linear"):
+        mf.depth_scales(cube, 3.0, 0.0)
+
+
+# -- issue 11, item 14: half-stable fixed points, and the critical line for every activation --
+def _gelu(x):
+    return x * (1 + math.erf(x / math.sqrt(2))) / 2
+
+
+def _dgelu(x):
+    return (1 + math.erf(x / math.sqrt(2))) / 2 + x * GAUSS * math.exp(-x * x / 2)
+
+
+def _silu(x):
+    return x / (1 + math.exp(-x)) if x > -700 else 0.0
+
+
+def _dsilu(x):
+    if x < -700:
+        return 0.0
+    s = 1 / (1 + math.exp(-x))
+    return s * (1 + x * (1 - s))
+
+
+def _tangency(phi, dphi, lo, hi):
+    """(q_t, sigma_w2, sigma_b2) with V(q_t) = q_t, V'(q_t) = chi1(q_t) = 1, by quad: V' = chi1
+    where E[phi phi''] = 0, i.e. M'(q) = E[phi'^2] with M'(q) = E[phi phi' z] / sqrt(q)."""
+    def m_prime(q):
+        return _e(lambda x: phi(x) * dphi(x) * x, q) / q  # E[phi(sz) phi'(sz) sz] / q
+
+    q_t = brentq(lambda q: m_prime(q) - _e(lambda x: dphi(x) ** 2, q), lo, hi, xtol=1e-13)
+    sw2 = 1 / _e(lambda x: dphi(x) ** 2, q_t)
+    return q_t, sw2, q_t - sw2 * _e(lambda x: phi(x) ** 2, q_t)
+
+
+def test_gelu_half_stable_fixed_point_is_reached_from_above():
+    q_t, sw2, sb2 = _tangency(_gelu, _dgelu, 2.0, 6.0)
+    assert sb2 == pytest.approx(0.1729, abs=1e-3) and sw2 == pytest.approx(1.983, abs=1e-3)
+    # iterating the quad map from above goes down towards q_t and never passes it
+    q, v = 10.0, lambda x: sw2 * _e(lambda y: _gelu(y) ** 2, x) + sb2
+    for _ in range(200):
+        q_next = v(q)
+        assert q_t < q_next < q
+        q = q_next
+    fp = mf.find_fixed_point("gelu", sw2, sb2, q0=10.0)
+    assert fp.q == pytest.approx(q_t, rel=1e-6)                 # the old code: 3.035
+    assert fp.stability == "half-stable" and fp.approached_from == "above"
+    assert mf.fixed_point("gelu", sw2, sb2, q0=10.0) == fp.q
+    # from below, the iteration stops at the stable crossing under q_t
+    low = mf.find_fixed_point("gelu", sw2, sb2, q0=1.0)
+    assert low.stability == "stable" and low.q < q_t
+    assert v(low.q) == pytest.approx(low.q, rel=1e-10)
+
+
+def test_silu_half_stable_fixed_point_is_reached_from_below():
+    q_t, sw2, sb2 = _tangency(_silu, _dsilu, 8.0, 20.0)
+    assert sb2 == pytest.approx(0.555, abs=1e-3)
+    fp = mf.find_fixed_point("silu", sw2, sb2, q0=1.0)
+    assert fp.q == pytest.approx(q_t, rel=1e-5)                 # the old code: 14.593
+    assert fp.stability == "half-stable" and fp.approached_from == "below"
+    # V(q) > q all the way from 1 to q_t: the iteration from 1 cannot get past q_t
+    qs = np.geomspace(1.0, q_t * (1 - 1e-3), 60)
+    assert all(sw2 * _e(lambda y: _silu(y) ** 2, x) + sb2 > x for x in qs)
+
+
+# expected: does chi1 = 1 have a continuous root on the branch reached from q0 = 1?
+_HAS_LINE = {
+    "linear": (0.0,), "relu": (0.0,), "leaky_relu": (0.0,), "tanh": (0.0, 0.1, 2.0),
+    "sigmoid": (0.0, 0.1, 2.0), "softplus": (), "elu": (0.0, 0.1), "selu": (0.0, 0.1, 2.0),
+    "gelu": (), "silu": (), "lecun_tanh": (0.0, 0.1, 2.0),
+}
+
+
+@pytest.mark.parametrize("sb2", [0.0, 0.1, 2.0])
+@pytest.mark.parametrize("name", sorted(_HAS_LINE))
+def test_critical_line_for_every_builtin_activation(name, sb2):
+    import initmath
+    assert set(_HAS_LINE) == set(initmath.activation_names())
+    if sb2 not in _HAS_LINE[name]:
+        with pytest.raises(ValueError, match="no critical (point|line)"):
+            mf.critical_line(name, sb2)
+        return
+    sw2 = mf.critical_line(name, sb2)
+    act = mf._act(name)
+    phi = lambda x: float(act.numpy(np.array(x)))            # noqa: E731
+    dphi = lambda x: float(act.numpy_derivative(np.array(x)))  # noqa: E731
+    qs = mf.fixed_point(name, sw2, sb2)
+    if qs < 1e-10:   # q* = 0: chi1 = sigma_w2 (phi'(0+)^2 + phi'(0-)^2) / 2
+        assert sb2 == 0
+        assert sw2 * (dphi(1e-12) ** 2 + dphi(-1e-12) ** 2) / 2 == pytest.approx(1.0, rel=1e-6)
+        return
+    assert sw2 * _e(lambda x: phi(x) ** 2, qs) + sb2 == pytest.approx(qs, rel=1e-9)
+    assert sw2 * _e(lambda x: dphi(x) ** 2, qs) == pytest.approx(1.0, rel=1e-7)
