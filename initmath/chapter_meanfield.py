@@ -18,8 +18,8 @@ from ._checks import integer, nonnegative_real, positive_real
 from .activations import activation as _activation
 from .meanfield import correlation_map, depth_scales, fixed_point, length_map
 
-__all__ = ["CorrelationRun", "iterate_correlation", "iterate_length", "phase_grid",
-           "simulate_correlations"]
+__all__ = ["CorrelationRun", "iterate_correlation", "iterate_length", "iterate_pair",
+           "phase_grid", "simulate_correlations"]
 
 
 def iterate_length(act: object, q1: float, sigma_w2: float, sigma_b2: float,
@@ -41,6 +41,22 @@ def iterate_correlation(act: object, c1: Sequence[float] | np.ndarray, sigma_w2:
     for _ in range(integer(depth, "depth", 1) - 1):
         cs.append(np.asarray(correlation_map(act, cs[-1], sigma_w2, sigma_b2)))
     return np.array(cs)
+
+
+def iterate_pair(act: object, q1: float, c1: Sequence[float] | np.ndarray, sigma_w2: float,
+                 sigma_b2: float, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(q, c)``, shapes ``(depth,)`` and ``(depth, len(c1))``: the length and the correlation
+    iterated together, :math:`q^{\\ell+1} = \\mathcal V(q^\\ell)`,
+    :math:`c^{\\ell+1} = \\mathcal C(c^\\ell; q^\\ell)`, from ``q1`` and ``c1``.
+
+    Unlike :func:`iterate_correlation` the inputs need not start at :math:`q^*`; this is the
+    iteration to use where :math:`q^\\ell` never settles at a positive length (:math:`q^* = 0`).
+    """
+    qs = iterate_length(act, q1, sigma_w2, sigma_b2, depth)
+    cs = [np.asarray(c1, dtype=np.float64)]
+    for q in qs[:-1]:
+        cs.append(np.asarray(correlation_map(act, cs[-1], sigma_w2, sigma_b2, q=float(q))))
+    return qs, np.array(cs)
 
 
 @dataclass(frozen=True)
@@ -148,8 +164,13 @@ def simulate_correlations(
 
 
 def phase_grid(act: object, sigma_w2: np.ndarray, sigma_b2: np.ndarray) -> np.ndarray:
-    """:math:`\\xi_c` on the grid, shape ``(len(sigma_b2), len(sigma_w2))`` (``inf`` on the
-    critical line, ``nan`` where :math:`q^*` is infinite)."""
+    """:math:`\\xi_c` on the grid, shape ``(len(sigma_b2), len(sigma_w2))``.
+
+    ``inf`` on the critical line and wherever :func:`initmath.meanfield.correlation_limit` finds
+    no geometric approach (``"power_law"`` or ``"preserved"``: for tanh the edge
+    :math:`\\sigma_b^2 = 0, \\sigma_w^2 < 1`, where :math:`q^* = 0` and the input correlation
+    is kept), ``nan`` outside the domain of :func:`~initmath.meanfield.depth_scales`.
+    """
     out = np.empty((len(sigma_b2), len(sigma_w2)))
     for i, sb2 in enumerate(sigma_b2):
         for j, sw2 in enumerate(sigma_w2):
