@@ -43,12 +43,24 @@ ReLU-like activations then lies on an arc boundary, and ReLU's correlation map a
 arc-cosine kernel to 1e-14. For tanh it agrees with :func:`scipy.integrate.dblquad` to about
 1e-12 at :math:`q = 2` and 1e-9 at :math:`q = 20`. Gauss–Hermite in two dimensions (the
 product rule, 80 nodes per axis) is off by up to 2e-3 for ReLU, whose kink it does not resolve.
+
+Arguments are checked before any quadrature, with a ``TypeError`` or ``ValueError`` that names
+the argument: numbers must be real (not ``bool``, strings, ``None`` or complex, which NumPy
+would convert silently) and finite; ``sigma_w2``, ``sigma_b2``, ``q0`` and an explicit ``q``
+of the correlation maps are at most ``1e100`` (far beyond any initialization, and it keeps the
+fixed-point search clear of float64 overflow), and an explicit ``q`` of the correlation maps
+is 0 or at least ``1e-280`` (below, the quadrature products are subnormal). A result that
+overflows float64 (``length_map("relu", 1e308, 2.0, 0.0)``) is a ``ValueError``, never an
+``inf``. Arrays ``q`` and ``c`` of any length are evaluated in chunks of about ``2**20``
+node values, so memory does not grow with the number of nodes times the length.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import numbers
+import reprlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -85,7 +97,16 @@ ANGLE_NODES = 24
 #: Gauss–Legendre nodes of the radius (on :math:`[0, 9]`) in the two-dimensional rule.
 RADIAL_NODES = 80
 
-_Q_MAX = 1e100  # beyond this the length map is taken to have no finite fixed point
+#: The largest accepted sigma_w2, sigma_b2, q0 and explicit q of the correlation maps. The
+#: upward scan of the fixed-point search takes ``_Q_MAX * max(1, q0, sigma_w2, sigma_b2)`` for
+#: "no finite fixed point", which stays far from float64 overflow (~1.8e308) for these bounds.
+_Q_MAX = 1e100
+#: The smallest explicit q > 0 of the correlation maps: below it the products of the quadrature
+#: nodes become subnormal and lose their digits (ReLU's C(0.5; 1e-320) would be 0.573, not 0.609).
+_Q_LOW = 1e-280
+#: float64 values of f evaluated at once by the quadratures; longer inputs are done in chunks,
+#: so memory stays ~8 MiB per temporary whatever the length of ``q`` or ``c``.
+_CHUNK = 2**20
 #: Where a derivative moment is wanted at :math:`q = 0`, it is the limit :math:`q \\to 0^+`,
 #: evaluated at this :math:`q` (so ReLU gives :math:`E[\\phi'^2] = 1/2`, not :math:`\\phi'(0)^2`).
 Q_TINY = 1e-200
@@ -125,30 +146,101 @@ def _act(spec: object) -> Activation:
     return _FORMS.setdefault((act.name, act.expr), act)
 
 
+def _checked(check: Callable[[object, str], float], value: object, name: str) -> float:
+    """``check(value, name)`` with an int too large for a float (``10**400``) refused by name
+    (``float()`` raises ``OverflowError`` on it)."""
+    try:
+        return check(value, name)
+    except OverflowError:
+        raise ValueError(f"{name} must be <= {_Q_MAX:g} (the domain of the mean-field maps), "
+                         f"got {_show(value)}") from None
+
+
+def _at_most(x: float, value: object, name: str, bound: float = _Q_MAX) -> float:
+    if x > bound:
+        raise ValueError(f"{name} must be <= {bound:g} (the domain of the mean-field maps), "
+                         f"got {value!r}")
+    return x
+
+
 def _variances(sigma_w2: object, sigma_b2: object) -> tuple[float, float]:
-    return positive_real(sigma_w2, "sigma_w2"), nonnegative_real(sigma_b2, "sigma_b2")
+    sw2 = _at_most(_checked(positive_real, sigma_w2, "sigma_w2"), sigma_w2, "sigma_w2")
+    sb2 = _at_most(_checked(nonnegative_real, sigma_b2, "sigma_b2"), sigma_b2, "sigma_b2")
+    return sw2, sb2
 
 
 def _gauss(f: Callable[[np.ndarray], np.ndarray], q: np.ndarray) -> np.ndarray:
     """:math:`E[f(\\sqrt q z)]` for every entry of ``q`` (Gauss–Legendre on two half lines)."""
     z, w = _nodes()
-    x = np.sqrt(q)[..., None] * z
-    with np.errstate(over="ignore"):  # exp overflow in an unused branch (ELU at large x)
-        return f(x) @ w
+    q = np.asarray(q)
+    step = _CHUNK // z.size
+    if q.size <= step:
+        x = np.sqrt(q)[..., None] * z
+        with np.errstate(over="ignore"):  # exp overflow in an unused branch (ELU at large x)
+            return f(x) @ w
+    flat, out = q.reshape(-1), np.empty(q.size)
+    for i in range(0, flat.size, step):
+        x = np.sqrt(flat[i:i + step])[:, None] * z
+        with np.errstate(over="ignore"):
+            out[i:i + step] = f(x) @ w
+    return out.reshape(q.shape)
 
 
-def _q_array(q: object, name: str = "q", *, nonnegative: bool = True) -> np.ndarray:
-    if isinstance(q, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a real number or an array of them, got {q!r}")
-    try:
-        arr = np.asarray(q, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number or an array of them, got {q!r}") from None
+def _show(value: object) -> str:
+    """``repr(value)``, shortened for long lists (NumPy shortens long arrays itself)."""
+    return reprlib.repr(value) if isinstance(value, (list, tuple, set, dict)) else repr(value)
+
+
+def _is_real_scalar(value: object) -> bool:
+    return isinstance(value, (numbers.Real, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_))
+
+
+def _q_array(
+    q: object, name: str = "q", *, nonnegative: bool = True, scalar: bool = False
+) -> np.ndarray:
+    """``q`` as a float64 array, refusing what is not a real number (or, unless ``scalar``,
+    an array of them): strings, bools, complex, ``None``, objects, lists of those; NumPy
+    would convert ``"1.0"`` and ``True`` silently."""
+    what = "a real number" if scalar else "a real number or an array of them"
+    if _is_real_scalar(q):
+        try:
+            arr = np.asarray(float(q))  # type: ignore[arg-type]
+        except OverflowError:  # an int beyond float64
+            raise ValueError(f"{name} must be finite, got {_show(q)}") from None
+    else:
+        arr = None
+        if not isinstance(q, (str, bytes)) and q is not None:
+            try:
+                arr = np.asarray(q)
+                if not isinstance(q, np.ndarray) and arr.dtype.kind in "iuf" and not all(
+                        map(_is_real_scalar, np.asarray(q, dtype=object).flat)):
+                    arr = None  # [1.0, True] would become [1.0, 1.0]
+            except (TypeError, ValueError):  # ragged nesting
+                arr = None
+        if arr is None or arr.dtype.kind not in "iuf" or (scalar and arr.ndim != 0):
+            raise TypeError(f"{name} must be {what}, got {_show(q)}")
+        arr = arr.astype(np.float64)
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got {q!r}")
+        raise ValueError(f"{name} must be finite, got {_show(q)}")
     if nonnegative and np.any(arr < 0):
-        raise ValueError(f"{name} must be >= 0, got {q!r}")
+        raise ValueError(f"{name} must be >= 0, got {_show(q)}")
     return arr
+
+
+def _finite_result(
+    v: np.ndarray, what: str, act: Activation, q: np.ndarray | float, sw2: float, sb2: float
+) -> np.ndarray:
+    """``v``, or a ``ValueError`` if an entry overflowed (or came out NaN): never an inf or
+    NaN for finite arguments."""
+    v = np.asarray(v)
+    if np.all(np.isfinite(v)):
+        return v
+    bad = np.broadcast_to(np.asarray(q), v.shape)[~np.isfinite(v)]
+    raise ValueError(
+        f"{what} of {act.name} is not finite in float64 at q={float(bad.flat[0])!r} with "
+        f"sigma_w2={sw2!r}, sigma_b2={sb2!r} (an overflow of the quadrature, or a divergent "
+        "expectation): make q, sigma_w2 or sigma_b2 smaller")
 
 
 def _out(arr: np.ndarray) -> float | np.ndarray:
@@ -165,16 +257,26 @@ def length_map(
     activation : str, (str, float) or Activation
         :math:`\\phi`, as for :func:`initmath.activation`.
     q : float or array_like
-        Second moment(s) of the pre-activations of a layer (>= 0).
+        Second moment(s) of the pre-activations of a layer (>= 0): a real number or an array
+        (list) of real numbers, not strings or bools.
     sigma_w2 : float
-        :math:`\\sigma_w^2` (> 0): the weights have variance :math:`\\sigma_w^2/n`.
+        :math:`\\sigma_w^2` (> 0, at most 1e100): the weights have variance
+        :math:`\\sigma_w^2/n`.
     sigma_b2 : float
-        :math:`\\sigma_b^2` (>= 0), the bias variance.
+        :math:`\\sigma_b^2` (>= 0, at most 1e100), the bias variance.
 
     Returns
     -------
     float or numpy.ndarray
         The next layer's :math:`q`, of the shape of ``q``.
+
+    Raises
+    ------
+    TypeError
+        A non-number (a string, bool, ``None``, complex, or a list containing one).
+    ValueError
+        NaN, infinite or out-of-range values (see the module notes), or a result that is not
+        finite in float64 (overflow).
 
     Examples
     --------
@@ -186,7 +288,9 @@ def length_map(
     act = _act(activation)
     sw2, sb2 = _variances(sigma_w2, sigma_b2)
     qq = _q_array(q)
-    return _out(sw2 * _gauss(lambda x: act.numpy(x) ** 2, qq) + sb2)
+    with np.errstate(over="ignore", invalid="ignore"):
+        v = sw2 * _gauss(lambda x: act.numpy(x) ** 2, qq) + sb2
+    return _out(_finite_result(v, "the length map", act, qq, sw2, sb2))
 
 
 def length_slope(activation: object, q: float, sigma_w2: float, sigma_b2: float) -> float:
@@ -208,8 +312,11 @@ def length_slope(activation: object, q: float, sigma_w2: float, sigma_b2: float)
     1.5
     """
     act = _act(activation)
-    sw2, _ = _variances(sigma_w2, sigma_b2)
-    return _length_slope(act, float(_q_array(q)), sw2)
+    sw2, sb2 = _variances(sigma_w2, sigma_b2)
+    qq = float(_q_array(q, scalar=True))
+    with np.errstate(over="ignore", invalid="ignore"):
+        v = _length_slope(act, qq, sw2)
+    return float(_finite_result(np.asarray(v), "the slope of the length map", act, qq, sw2, sb2))
 
 
 def _length_slope(act: Activation, q: float, sw2: float) -> float:
@@ -281,7 +388,7 @@ def fixed_point(
     activation, sigma_w2, sigma_b2
         As for :func:`length_map`.
     q0 : float
-        Starting length (> 0).
+        Starting length (> 0, at most 1e100).
 
     Returns
     -------
@@ -296,8 +403,9 @@ def fixed_point(
     Raises
     ------
     ValueError
-        ``sigma_w2 <= 0``, ``sigma_b2 < 0``, ``q0 <= 0``, NaN or infinite values, an unknown
-        activation, or a length map that decreases on the way (outside the domain).
+        ``sigma_w2 <= 0``, ``sigma_b2 < 0``, ``q0 <= 0``, NaN or infinite values, values above
+        1e100, an unknown activation, a length map that is not finite at ``q0`` (overflow) or
+        that decreases on the way (outside the domain).
 
     Examples
     --------
@@ -331,7 +439,8 @@ def find_fixed_point(
     times :math:`q`, whichever comes first. Downward the scan ends at :math:`\\sigma_b^2`
     (:math:`\\mathcal V(q) \\ge \\sigma_b^2`) or, without bias, at 0: ``0.0`` is returned when
     :math:`|g(q)| < 10^{-13} q` (rounding would hide its sign) or :math:`q < 10^{-20} q_0`.
-    Upward it ends with ``math.inf`` above :math:`10^{100}`; beyond
+    Upward it ends with ``math.inf`` above :math:`10^{100}\\max(1, q_0, \\sigma_w^2,
+    \\sigma_b^2)`; beyond
     :math:`10^{10}(q_0 + \\sigma_b^2)` values with :math:`|g| \\le 10^{-10} q` (the map is the
     identity to rounding, as for ReLU at :math:`\\sigma_w^2 = 2, \\sigma_b^2 > 0`) count as no
     fixed point.
@@ -354,7 +463,11 @@ def find_fixed_point(
     """
     act = _act(activation)
     sw2, sb2 = _variances(sigma_w2, sigma_b2)
-    return _find_fixed_point(act, sw2, sb2, positive_real(q0, "q0"))
+    return _find_fixed_point(act, sw2, sb2, _start(q0))
+
+
+def _start(q0: object) -> float:
+    return _at_most(_checked(positive_real, q0, "q0"), q0, "q0")
 
 
 def _fixed_point(act: Activation, sw2: float, sb2: float, q0: float = 1.0) -> float:
@@ -365,7 +478,8 @@ def _find_fixed_point(act: Activation, sw2: float, sb2: float, q0: float = 1.0) 
     from scipy.optimize import brentq
 
     def vmap(q: np.ndarray) -> np.ndarray:
-        return sw2 * _gauss(lambda x: act.numpy(x) ** 2, np.asarray(q, dtype=np.float64)) + sb2
+        with np.errstate(over="ignore", invalid="ignore"):
+            return sw2 * _gauss(lambda x: act.numpy(x) ** 2, np.asarray(q, dtype=np.float64)) + sb2
 
     def g(q: float) -> float:
         return float(vmap(np.asarray(q))) - q
@@ -388,8 +502,11 @@ def _find_fixed_point(act: Activation, sw2: float, sb2: float, q0: float = 1.0) 
         return FixedPoint(q, "stable" if sq < 1 else "unstable", sq, side)
 
     def points(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return values(q)[:2]
+
+    def values(q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         v = vmap(q)
-        return v - q, _length_slopes(act, q, sw2) - 1
+        return v - q, _length_slopes(act, q, sw2) - 1, v
 
     def cells(qs: np.ndarray, gs: np.ndarray, ss: np.ndarray, refine: bool) -> FixedPoint | None:
         """The first fixed point among the cells [qs[i], qs[i+1]] (in the direction of motion),
@@ -435,7 +552,14 @@ def _find_fixed_point(act: Activation, sw2: float, sb2: float, q0: float = 1.0) 
     # fine structure (two extrema of g within one scan step) is looked for on 1e-8 < q < q_fine,
     # where phi(sqrt(q) z) is not yet in its small- or large-argument regime
     q_fine = 1e6 * max(1.0, q0, sb2)
-    g0 = g(q0)
+    q_max = _Q_MAX * max(1.0, q0, sw2, sb2)  # <= 1e200: far from overflow for ReLU-like maps
+    v0 = float(vmap(np.asarray(q0)))
+    if not math.isfinite(v0):
+        raise ValueError(
+            f"the length map of {act.name} with sigma_w2={sw2!r}, sigma_b2={sb2!r} is not "
+            f"finite in float64 at q0={q0!r} (an overflow of the quadrature): start from a "
+            "smaller q0")
+    g0 = v0 - q0
     side: str | None = None
     if abs(g0) <= 1e-14 * q0:
         if all(abs(g(f * q0)) <= 1e-14 * f * q0 for f in (0.5, 2.0)):
@@ -443,22 +567,24 @@ def _find_fixed_point(act: Activation, sw2: float, sb2: float, q0: float = 1.0) 
         return at(q0)
     up = g0 > 0
     side = "below" if up else "above"
-    last, g_last, s_last = q0, g0, slope(q0) - 1
+    last, g_last, s_last, v_last = q0, g0, slope(q0) - 1, v0
     while True:
         k = np.arange(1, 129)
         new = last * _SCAN_STEP**k if up else last / _SCAN_STEP**k
         end_at_sb2 = not up and sb2 > 0 and new[-1] <= sb2
         if end_at_sb2:
             new = np.append(new[new > sb2], sb2)  # g(sb2) = sw2 E[phi(sigma_b z)^2] >= 0
-        if up and new[0] > _Q_MAX:
+        if up and new[0] > q_max:
             return FixedPoint(math.inf, "divergent", math.nan, None)
-        g_new, s_new = points(new)
+        g_new, s_new, v_new = values(new)
         bad = ~(np.isfinite(g_new) & np.isfinite(s_new))
         overflow = bool(bad.any())
         if overflow:  # V(q) overflows float64 beyond here: no fixed point can be resolved
             keep = int(np.argmax(bad))
-            new, g_new, s_new = new[:keep], g_new[:keep], s_new[:keep]
-        path = np.concatenate([[last], new]) + np.concatenate([[g_last], g_new])  # V(q)
+            new, g_new, s_new, v_new = new[:keep], g_new[:keep], s_new[:keep], v_new[:keep]
+        # V itself, not q + g: for q >> V that sum has rounding errors of order 1e-16 q, which
+        # made tanh from q0 = 1e8 look decreasing
+        path = np.concatenate([[v_last], v_new])
         if np.any(np.diff(path) * (1 if up else -1) < -1e-12 * np.abs(path[1:])):
             raise ValueError(
                 f"the length map of {act.name} with sigma_w2={sw2!r}, sigma_b2={sb2!r} "
@@ -478,6 +604,7 @@ def _find_fixed_point(act: Activation, sw2: float, sb2: float, q0: float = 1.0) 
         if end_at_sb2:
             return at(sb2)  # g(sb2) = 0: phi vanishes where sigma_b z lies
         last, g_last, s_last = float(new[-1]), float(g_new[-1]), float(s_new[-1])
+        v_last = float(v_new[-1])
 
 
 def _finite_fixed_point(act: Activation, sw2: float, sb2: float, q: object) -> float:
@@ -489,7 +616,11 @@ def _finite_fixed_point(act: Activation, sw2: float, sb2: float, q: object) -> f
                 "finite fixed point (q grows without bound); pass q= explicitly"
             )
         return qs
-    return float(_q_array(q))
+    qq = float(_q_array(q, scalar=True))
+    if 0 < qq < _Q_LOW:
+        raise ValueError(f"q must be 0 or >= {_Q_LOW:g} (smaller lengths underflow the "
+                         f"quadrature; correlation_limit gives the q -> 0 limit), got {q!r}")
+    return _at_most(qq, q, "q")
 
 
 def chi1(activation: object, sigma_w2: float, sigma_b2: float) -> float:
@@ -530,10 +661,10 @@ def _length(act: Activation, q: float, sw2: float, sb2: float) -> float:
     return sw2 * float(_gauss(lambda x: act.numpy(x) ** 2, np.asarray(q))) + sb2
 
 
-def _check_c(c: object) -> np.ndarray:
-    cc = _q_array(c, "c", nonnegative=False)
+def _check_c(c: object, scalar: bool = False) -> np.ndarray:
+    cc = _q_array(c, "c", nonnegative=False, scalar=scalar)
     if np.any(np.abs(cc) > 1):
-        raise ValueError(f"c must lie in [-1, 1], got {c!r}")
+        raise ValueError(f"c must lie in [-1, 1], got {_show(c)}")
     return cc
 
 
@@ -546,6 +677,13 @@ def _pair_mean(f: Callable[[np.ndarray], np.ndarray], c: np.ndarray, q: float) -
     :math:`\\theta_c \\pm \\pi/2`: Gauss–Legendre on each of the four arcs between them keeps a
     kink at 0 (ReLU, ELU, ...) on an arc boundary, where it costs no accuracy.
     """
+    c = np.asarray(c)
+    step = _CHUNK // (4 * ANGLE_NODES * RADIAL_NODES)
+    if c.size > step:  # in chunks, so that memory does not grow with the length of c
+        flat = c.reshape(-1)
+        out = np.concatenate([_pair_mean(f, flat[i:i + step], q)
+                              for i in range(0, flat.size, step)])
+        return out.reshape(c.shape)
     theta_c = np.arccos(np.clip(c, -1.0, 1.0))[..., None]  # (..., 1)
     h = np.pi / 2
     edges = [(-h + 0 * theta_c, theta_c - h), (theta_c - h, h + 0 * theta_c),
@@ -605,7 +743,9 @@ def correlation_map(
     sw2, sb2 = _variances(sigma_w2, sigma_b2)
     cc = _check_c(c)
     qq = _positive_length(act, sw2, sb2, q)
-    return _out(_cmap(act, cc, sw2, sb2, qq))
+    with np.errstate(over="ignore", invalid="ignore"):
+        v = _cmap(act, cc, sw2, sb2, qq)
+    return _out(_finite_result(v, "the correlation map", act, qq, sw2, sb2))
 
 
 def _positive_length(act: Activation, sw2: float, sb2: float, q: object) -> float:
@@ -640,9 +780,11 @@ def correlation_slope(
     """
     act = _act(activation)
     sw2, sb2 = _variances(sigma_w2, sigma_b2)
-    cc = _check_c(c)
+    cc = _check_c(c, scalar=True)
     qq = _positive_length(act, sw2, sb2, q)
-    return float(_cslope(act, cc, sw2, sb2, qq))
+    with np.errstate(over="ignore", invalid="ignore"):
+        v = _cslope(act, cc, sw2, sb2, qq)
+    return float(_finite_result(v, "the slope of the correlation map", act, qq, sw2, sb2))
 
 
 def _cslope(act: Activation, c: np.ndarray, sw2: float, sb2: float, q: float) -> np.ndarray:
@@ -945,7 +1087,9 @@ def critical_line(
     (``xtol`` 1e-13) and kept only if :math:`|\\chi_1 - 1| < 10^{-6}` at the root (else it
     is a jump of :math:`q^*`, skipped). The scan stops at the first infinite :math:`q^*`:
     :math:`\\mathcal V` increases with :math:`\\sigma_w^2` at every :math:`q`, so the iterates
-    from ``q0`` do too, and :math:`q^*` stays infinite above. With ``bracket``, only that
+    from ``q0`` do too, and :math:`q^*` stays infinite above. With ``bracket`` (a tuple, list
+    or array ``(lo, hi)``, ``0 < lo < hi <= 1e100``; anything else is a ``TypeError`` or
+    ``ValueError`` naming ``bracket``), only that
     interval is searched (by :func:`scipy.optimize.brentq` on its ends, as before), and both
     ends must have a finite :math:`q^*`.
 
@@ -991,13 +1135,19 @@ def critical_line(
     from scipy.optimize import brentq
 
     act = _act(activation)
-    sb2 = nonnegative_real(sigma_b2, "sigma_b2")
-    q_start = positive_real(q0, "q0")
+    sb2 = _at_most(_checked(nonnegative_real, sigma_b2, "sigma_b2"), sigma_b2, "sigma_b2")
+    q_start = _start(q0)
     if bracket is not None:
-        if isinstance(bracket, (str, bytes)) or len(tuple(bracket)) != 2:
+        # a sequence, not any iterable: a set has no order and an iterator would be used up
+        if not isinstance(bracket, (tuple, list, np.ndarray)):
+            raise TypeError(
+                f"bracket must be None or a pair (lo, hi) of sigma_w2 values, got {_show(bracket)}")
+        ends = list(bracket)
+        if len(ends) != 2:
             raise ValueError(
-                f"bracket must be a pair (lo, hi) of sigma_w2 values, got {bracket!r}")
-        lo, hi = (positive_real(b, "bracket") for b in bracket)
+                f"bracket must be a pair (lo, hi) of sigma_w2 values, got {_show(bracket)}")
+        lo, hi = (_at_most(_checked(positive_real, b, "bracket"), bracket, "bracket")
+                  for b in ends)
         if lo >= hi:
             raise ValueError(f"bracket must have lo < hi, got {bracket!r}")
     if act.name in ("relu", "linear") or (act.name == "leaky_relu"):

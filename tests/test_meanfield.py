@@ -437,3 +437,106 @@ def test_critical_line_for_every_builtin_activation(name, sb2):
         return
     assert sw2 * _e(lambda x: phi(x) ** 2, qs) + sb2 == pytest.approx(qs, rel=1e-9)
     assert sw2 * _e(lambda x: dphi(x) ** 2, qs) == pytest.approx(1.0, rel=1e-7)
+
+
+# -- issue 11, bad-input battery: what NumPy would convert silently, huge and tiny values ------
+@pytest.mark.parametrize(("call", "name", "shown"), [
+    (lambda: mf.length_map("relu", "1.0", 2.0, 0.0), "q", "'1.0'"),
+    (lambda: mf.length_map("relu", ["1.0", "2"], 2.0, 0.0), "q", "['1.0', '2']"),
+    (lambda: mf.length_map("relu", [1.0, True], 2.0, 0.0), "q", "[1.0, True]"),
+    (lambda: mf.length_map("relu", np.array(True), 2.0, 0.0), "q", "array(True)"),
+    (lambda: mf.length_map("relu", [1.0, None], 2.0, 0.0), "q", "[1.0, None]"),
+    (lambda: mf.length_map("relu", np.array([1j]), 2.0, 0.0), "q", "array([0.+1.j])"),
+    (lambda: mf.length_slope("relu", [1.0], 2.0, 0.0), "q", "[1.0]"),
+    (lambda: mf.length_slope("relu", "1.0", 2.0, 0.0), "q", "'1.0'"),
+    (lambda: mf.correlation_map("tanh", "0.5", 1.0, 0.1), "c", "'0.5'"),
+    (lambda: mf.correlation_map("tanh", ["0.5"], 1.0, 0.1), "c", "['0.5']"),
+    (lambda: mf.correlation_map("tanh", 0.5, 1.0, 0.1, q="1.0"), "q", "'1.0'"),
+    (lambda: mf.correlation_map("tanh", 0.5, 1.0, 0.1, q=[1.0]), "q", "[1.0]"),
+    (lambda: mf.correlation_slope("tanh", [0.5], 1.0, 0.1), "c", "[0.5]"),
+    (lambda: mf.correlation_slope("tanh", "0.5", 1.0, 0.1), "c", "'0.5'"),
+    (lambda: mf.correlation_slope("tanh", 0.5, 1.0, 0.1, q=np.array([1.0])), "q",
+     "array([1.])"),
+    (lambda: mf.critical_line("tanh", 0.1, bracket=2.0), "bracket", "2.0"),
+    (lambda: mf.critical_line("tanh", 0.1, bracket={0.5, 2.0}), "bracket", "{0.5, 2.0}"),
+    (lambda: mf.critical_line("tanh", 0.1, bracket=iter([0.5, 2.0])), "bracket", "iterator"),
+])
+def test_non_numbers_are_refused_by_name(call, name, shown):
+    with pytest.raises(TypeError) as info:
+        call()
+    assert str(info.value).startswith(f"{name} must be") and shown in str(info.value)
+
+
+def test_arrays_of_numbers_and_bracket_sequences_are_still_accepted():
+    # bias-free ReLU at sigma_w2 = 2 maps every q to itself (exactly, up to quadrature rounding)
+    got = mf.length_map("relu", np.array([1, 3], dtype=np.int32), 2.0, 0.0)
+    assert got == pytest.approx([1.0, 3.0], rel=1e-13)
+    # arc-cosine kernel of ReLU at c = 0: 1/pi (sigma_w2 = 2, no bias)
+    assert mf.correlation_map("relu", [0.0], 2.0, 0.0, q=np.float32(1.0)) == pytest.approx(
+        [1 / math.pi], rel=1e-12)
+    expected = brentq(lambda w: ref_chi1_tanh(w, 0.1) - 1, 1.0, 3.0, xtol=1e-12)
+    for bracket in ([0.5, 3.0], np.array([0.5, 3.0]), (0.5, 3.0)):
+        assert mf.critical_line("tanh", 0.1, bracket=bracket) == pytest.approx(expected,
+                                                                              rel=1e-9)
+
+
+@pytest.mark.parametrize(("call", "fragment"), [
+    (lambda: mf.length_map("relu", 1e308, 2.0, 0.0), "not finite in float64 at q=1e+308"),
+    (lambda: mf.length_map("relu", [1.0, 1e308], 2.0, 0.0), "at q=1e+308"),
+    (lambda: mf.length_map("relu", 1.0, 1e101, 0.0), "sigma_w2 must be <= 1e+100, got 1e+101"),
+    (lambda: mf.length_map("relu", 1.0, 2.0, 1e200), "sigma_b2 must be <= 1e+100"),
+    (lambda: mf.fixed_point("relu", 1.0, 0.0, q0=1e308), "q0 must be <= 1e+100"),
+    (lambda: mf.chi1("tanh", 1e300, 0.1), "sigma_w2 must be <= 1e+100"),
+    (lambda: mf.depth_scales("tanh", 1.0, 1e308), "sigma_b2 must be <= 1e+100"),
+    (lambda: mf.critical_line("tanh", 0.1, bracket=(0.5, 1e308)), "bracket must be <= 1e+100"),
+    (lambda: mf.critical_line("tanh", 0.1, q0=1e200), "q0 must be <= 1e+100"),
+    (lambda: mf.correlation_map("relu", 0.5, 1.0, 0.0, q=1e308), "q must be <= 1e+100"),
+    (lambda: mf.correlation_slope("tanh", 0.5, 1.0, 0.1, q=1e308), "q must be <= 1e+100"),
+    (lambda: mf.correlation_map("relu", 0.5, 1.0, 0.0, q=1e-320), "q must be 0 or >= 1e-280"),
+    (lambda: mf.correlation_map("tanh", 0.5, 1.0, 0.0, q=5e-324), "got 5e-324"),
+    # an int beyond float64: OverflowError from float() before
+    (lambda: mf.chi1("tanh", 10**400, 0.0), "sigma_w2 must be <= 1e+100"),
+    (lambda: mf.length_map("relu", 10**400, 2.0, 0.0), "q must be finite"),
+])
+def test_huge_and_subnormal_values_are_refused_not_answered_wrongly(call, fragment):
+    # before: inf (length_map), 'divergent' q* = inf (relu from q0 = 1e308), 0.0 for a slope
+    # that is not 0, 0.573 for ReLU's C(0.5; 1e-320) = 0.609, NaN from 0/0 (q = 5e-324)
+    with pytest.raises(ValueError) as info:
+        call()
+    assert fragment in str(info.value).replace(" (the domain of the mean-field maps)", "")
+
+
+def test_fixed_point_from_a_large_start():
+    # V(q) was computed as q + (V(q) - q), whose rounding (~1e-16 q) made tanh's length map
+    # look decreasing from q0 = 1e8: "outside the domain"
+    ref = ref_fixed_point(tanh2, 1.0, 0.1)
+    for q0 in (1e8, 1e40, 1e100):
+        fp = mf.find_fixed_point("tanh", 1.0, 0.1, q0=q0)
+        assert fp.q == pytest.approx(ref, rel=1e-12) and fp.approached_from == "above"
+    assert mf.fixed_point("relu", 1.0, 0.0, q0=1e100) == 0.0   # q halves each layer
+
+
+@pytest.mark.parametrize(("sw2", "sb2"), [(1.0, 1e50), (1.9, 1e100), (0.5, 1e99)])
+def test_relu_fixed_point_with_a_huge_bias(sw2, sb2):
+    # closed form q* = sb2 / (1 - sw2/2); before, anything above 1e100 counted as divergent
+    fp = mf.find_fixed_point("relu", sw2, sb2)
+    assert fp.q == pytest.approx(sb2 / (1 - sw2 / 2), rel=1e-12)
+    assert fp.stability == "stable" and fp.slope == pytest.approx(sw2 / 2, rel=1e-12)
+
+
+def test_long_inputs_are_computed_in_bounded_memory():
+    import tracemalloc
+
+    q = np.linspace(0.0, 5.0, 200_001)   # unchunked: 200_001 x 200 float64 = 320 MB
+    c = np.linspace(-1.0, 1.0, 1_001)    # unchunked: 1_001 x 96 x 80 float64 = 61 MB
+    tracemalloc.start()
+    try:
+        v = mf.length_map("relu", q, 2.0, 0.0)
+        r = mf.correlation_map("relu", c, 2.0, 0.0, q=1.0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 128 * 2**20, peak   # unchunked, length_map alone needs > 320 MB
+    assert v == pytest.approx(q, rel=1e-13, abs=0)
+    theta = np.arccos(c)   # arc-cosine kernel of bias-free ReLU at sigma_w2 = 2
+    assert r == pytest.approx((np.sin(theta) + (np.pi - theta) * c) / np.pi, abs=1e-13)
