@@ -13,7 +13,16 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-__all__ = ["choice", "integer", "layer_widths", "nonnegative_real", "positive_real", "shape_tuple"]
+__all__ = [
+    "available_memory",
+    "choice",
+    "fits_in_memory",
+    "integer",
+    "layer_widths",
+    "nonnegative_real",
+    "positive_real",
+    "shape_tuple",
+]
 
 
 def _is_integer(value: object) -> bool:
@@ -43,7 +52,10 @@ def shape_tuple(shape: object, name: str = "shape") -> tuple[int, ...]:
 def _real(value: object, name: str) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating)):
         raise TypeError(f"{name} must be a real number, got {value!r}")
-    x = float(value)
+    try:
+        x = float(value)
+    except OverflowError:  # an integer beyond the doubles, e.g. 10**400
+        raise ValueError(f"{name} must be finite, got {value!r}") from None
     if math.isnan(x) or math.isinf(x):
         raise ValueError(f"{name} must be finite, got {value!r}")
     return x
@@ -106,3 +118,36 @@ def layer_widths(widths: object) -> list[int]:
         if int(w) < 1:
             raise ValueError(f"every entry of widths must be >= 1, got {widths!r}")
     return [int(w) for w in ws]
+
+
+def available_memory() -> int:
+    """Bytes of memory available to this process (Linux: ``MemAvailable``), else physical."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import os
+
+        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return 16 * 2**30
+
+
+def fits_in_memory(need: int, what: str) -> None:
+    """Refuse, with a ``ValueError`` naming ``what``, a computation needing ``need`` bytes at
+    once when that is more than :func:`available_memory`.
+
+    ``what`` names the arguments and their values, e.g. ``"depth=10 and width=10**6"``.
+    """
+    have = available_memory()
+    if need > have:
+        size = (f"{need} bytes ({need / 2**30:.3g} GiB)" if need < 2**200
+                else f"about 2**{need.bit_length() - 1} bytes")
+        raise ValueError(
+            f"{what} need {size} of memory at once, more than the {have / 2**30:.3g} GiB "
+            "available"
+        )

@@ -307,14 +307,23 @@ for f, args in _MF:
     i_w = 2 if len(args) == 4 else 1
     add("meanfield", f, args, {}, i_w, POSITIVE + NONE, "sigma_w2")
     add("meanfield", f, args, {}, i_w + 1, NONNEGATIVE + NONE, "sigma_b2")
+
+
+def _array_ok(cases):
+    """Cases for an argument documented to accept arrays of numbers: a list of numbers is valid,
+    a list holding a string or a bool is not."""
+    return [c for c in cases if c[0] != "list"] + [("str_list", ["1.0"]),
+                                                   ("bool_list", [1.0, True])]
+
+
 add("meanfield", meanfield.length_map, ("relu", 1.0, 2.0, 0.0), {}, 1,
-    NONNEGATIVE + NONE + [("nan_entry", [1.0, NAN]), ("neg_entry", [1.0, -1.0])], "q")
+    _array_ok(NONNEGATIVE) + NONE + [("nan_entry", [1.0, NAN]), ("neg_entry", [1.0, -1.0])], "q")
 add("meanfield", meanfield.length_slope, ("relu", 1.0, 2.0, 0.0), {}, 1, NONNEGATIVE + NONE,
     "q")
 add("meanfield", meanfield.fixed_point, ("tanh", 1.0, 0.1), {}, "q0", POSITIVE + NONE)
 C_BAD = WRONG_TYPE_NUM + NONFINITE + NONE + [("above_one", 1.5), ("below_minus_one", -2.0)]
 add("meanfield", meanfield.correlation_map, ("tanh", 0.5, 1.0, 0.1), {}, 1,
-    C_BAD + [("entry_above_one", [0.5, 1.5])], "c")
+    _array_ok(C_BAD) + [("entry_above_one", [0.5, 1.5])], "c")
 add("meanfield", meanfield.correlation_slope, ("tanh", 0.5, 1.0, 0.1), {}, 1, C_BAD, "c")
 add("meanfield", meanfield.correlation_map, ("tanh", 0.5, 1.0, 0.1), {}, "q", POSITIVE)
 add("meanfield", meanfield.correlation_slope, ("tanh", 0.5, 1.0, 0.1), {}, "q", POSITIVE)
@@ -322,7 +331,7 @@ add("meanfield", meanfield.critical_line, ("tanh", 0.1), {}, 0, ACTIVATION + NON
 add("meanfield", meanfield.critical_line, ("tanh", 0.1), {}, 1, NONNEGATIVE + NONE, "sigma_b2")
 add("meanfield", meanfield.critical_line, ("tanh", 0.1), {}, "bracket",
     [("reversed", (2.0, 0.5)), ("zero", (0.0, 2.0)), ("nan", (NAN, 2.0)), ("inf", (0.5, INF)),
-     ("one", (0.5,)), ("str", "ab"), ("none", None), ("number", 2.0),
+     ("one", (0.5,)), ("str", "ab"), ("number", 2.0),
      ("strs", ("0.5", "2"))])
 
 

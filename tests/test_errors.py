@@ -334,3 +334,12 @@ def test_cli_with_a_broken_pipe_fails():
     assert proc.wait(timeout=300) == 2, err
     assert "initmath: error: cannot write the results to standard output" in err
     assert "Traceback" not in err and "Exception ignored" not in err
+
+
+def test_an_integer_beyond_the_doubles_is_a_value_error_naming_the_argument():
+    # float(10**400) raises OverflowError; the shared check turns it into a clear ValueError.
+    from initmath._checks import nonnegative_real, positive_real
+
+    for check in (positive_real, nonnegative_real):
+        with pytest.raises(ValueError, match="bias_std must be finite"):
+            check(10**400, "bias_std")
