@@ -51,9 +51,11 @@ def gain(
 
     Raises
     ------
+    TypeError
+        An activation that is not a name, ``(name, parameter)`` or :class:`Activation`.
     ValueError
         Unknown activation or convention, a negative or NaN parameter; in the torch
-        convention, an activation PyTorch has no value for.
+        convention, an activation PyTorch has no value for, or an :class:`Activation`.
 
     Notes
     -----
@@ -97,10 +99,15 @@ def gain(
     """
     conv = choice(convention, "convention", CONVENTIONS)
     if conv == "torch":
-        if not isinstance(activation, (str, tuple)):
+        from .activations import Activation
+
+        if isinstance(activation, Activation):
             raise ValueError(
-                f"convention 'torch' knows PyTorch's named nonlinearities only, got {activation!r}"
+                f"activation must be one of PyTorch's named nonlinearities for convention "
+                f"'torch', got the Activation {activation!r}; use convention='exact'"
             )
+        # torch_gain refuses, naming the activation, anything that is not a name or
+        # (name, parameter) (TypeError) and names PyTorch has no value for (ValueError).
         return torch_gain(activation, param)  # type: ignore[arg-type]
     from .moments import moment
 
