@@ -82,12 +82,15 @@ from typing import NamedTuple
 import numpy as np
 import sympy as sp
 
-from ._checks import choice, integer
+from ._checks import choice, fits_in_memory, integer
 
 __all__ = [
     "EPS",
     "KAPPA",
     "L",
+    "MAX_DEPTH",
+    "MAX_N_CHECK",
+    "MAX_SYMBOLIC_DEPTH",
     "N",
     "LogNormMoments",
     "conditional_fourth_moment",
@@ -113,14 +116,39 @@ KAPPA = sp.Symbol("kappa", real=True)
 #: :math:`\varepsilon = 1/n` (a SymPy symbol).
 EPS = sp.Symbol("varepsilon", positive=True)
 
+#: The deepest layer the numeric functions (:func:`kurtosis`, :func:`log_norm_moments`,
+#: :func:`mean_second_moment`) accept: they are linear in depth (about 10 µs per layer for the
+#: closed forms, 1 ms for :func:`mean_second_moment`'s quadratures), so deeper requests are
+#: refused up front with a ``ValueError`` instead of running for hours.
+MAX_DEPTH = 100_000
+#: The deepest layer :func:`kurtosis_expr` accepts: its exact polynomial in :math:`1/n` has
+#: rational coefficients whose size grows with depth (at depth 100 about a second, half a
+#: minute for truncated normal weights, whose kappa is irrational).
+MAX_SYMBOLIC_DEPTH = 100
+#: The largest ``n_check`` of :func:`conditional_fourth_moment`, whose symbolic expansion of
+#: :math:`(\sum_j w_j h_j)^4` has :math:`O(n^4)` terms.
+MAX_N_CHECK = 16
+
 _COVERED = ("linear", "relu", "leaky_relu")
 _ALIASES = {"identity": "linear", "prelu": "leaky_relu"}
 _WEIGHTS = ("normal", "uniform", "truncated_normal")
 _SCHEME_C = {"he": 2, "kaiming": 2, "lecun": 1}
 
 
+def _depth(depth: object, maximum: int = MAX_DEPTH, cap: str = "MAX_DEPTH") -> int:
+    d = integer(depth, "depth", 1)
+    if d > maximum:
+        raise ValueError(f"depth must be <= {cap}={maximum}, got {depth!r}")
+    return d
+
+
 def _slope(activation: object) -> tuple[str, sp.Expr]:
-    """Canonical name and negative-side slope ``a`` (linear 1, ReLU 0)."""
+    """Canonical name and negative-side slope ``a`` (linear 1, ReLU 0).
+
+    A name that is not a registered activation is a ``ValueError``; a registered one that
+    is not positively homogeneous (tanh, gelu, ...) is a ``NotImplementedError``: the exact
+    finite-width moments here do not cover it.
+    """
     param: object = None
     name = activation
     if isinstance(activation, tuple):
@@ -131,6 +159,16 @@ def _slope(activation: object) -> tuple[str, sp.Expr]:
         raise TypeError(f"activation must be a string or (name, parameter), got {activation!r}")
     key = _ALIASES.get(name.lower(), name.lower())
     if key not in _COVERED:
+        from .activations import activation_names
+        from .activations import activation as lookup
+
+        try:
+            lookup(name)
+        except ValueError:
+            raise ValueError(
+                f"unknown activation {activation!r}; expected one of "
+                f"{', '.join(map(repr, activation_names()))} (finite-width moments are exact "
+                f"for {', '.join(map(repr, _COVERED))})") from None
         raise NotImplementedError(
             f"finite-width moments are exact only for positively homogeneous activations "
             f"{', '.join(map(repr, _COVERED))}; activation {activation!r} is not covered "
@@ -141,6 +179,8 @@ def _slope(activation: object) -> tuple[str, sp.Expr]:
             raise TypeError(f"leaky_relu slope must be a real number, got {p!r}")
         if not math.isfinite(float(p)):
             raise ValueError(f"leaky_relu slope must be finite, got {p!r}")
+        if float(p) < 0:
+            raise ValueError(f"leaky_relu slope must be >= 0, got {p!r}")
         return key, sp.nsimplify(p)
     if param is not None:
         raise TypeError(f"activation {key!r} takes no parameter, got {activation!r}")
@@ -192,11 +232,14 @@ def conditional_fourth_moment(n_check: int = 4) -> sp.Eq:
     :math:`3 s^4 \lVert h\rVert^4 + \kappa s^4 \sum_j h_j^4` after checking it by
     expanding :math:`(\sum_j w_j h_j)^4` for ``n_check`` terms and replacing
     :math:`E[w^2] = s^2`, :math:`E[w^4] = (3 + \kappa) s^4` and odd moments by 0.
+    ``n_check`` is at most :data:`MAX_N_CHECK` (the expansion has :math:`O(n^4)` terms).
 
     >>> print(sp.latex(conditional_fourth_moment().lhs))
     E\left[z^{4} \mid h\right]
     """
     n_check = integer(n_check, "n_check", 1)
+    if n_check > MAX_N_CHECK:
+        raise ValueError(f"n_check must be <= MAX_N_CHECK={MAX_N_CHECK}, got {n_check!r}")
     s = sp.Symbol("s", positive=True)
     w = sp.symbols(f"w1:{n_check + 1}", real=True)
     h = sp.symbols(f"h1:{n_check + 1}", real=True)
@@ -249,16 +292,33 @@ def _initial() -> sp.Matrix:
 def kurtosis_expr(activation: object, depth: int, distribution: str = "normal") -> sp.Expr:
     r"""Exact kurtosis of a layer-``depth`` pre-activation, a rational function of :math:`n`.
 
+    ``depth`` is at most :data:`MAX_SYMBOLIC_DEPTH` (the polynomial in :math:`1/n` has
+    about ``depth**2`` terms); :func:`kurtosis` gives the numbers at any depth up to
+    :data:`MAX_DEPTH`.
+
     >>> kurtosis_expr("linear", 1)
     3 + 6/n
     """
-    depth = integer(depth, "depth", 1)
+    depth = _depth(depth, MAX_SYMBOLIC_DEPTH, "MAX_SYMBOLIC_DEPTH")
     kappa = weight_excess_kurtosis(distribution)
-    v = _initial()
     M = moment_recursion(activation)
-    for _ in range(depth - 1):       # polynomials in EPS and KAPPA: expand, never simplify
-        v = (M * v).applyfunc(sp.expand)
-    return sp.expand((3 * v[0] + KAPPA * v[1]).subs({KAPPA: kappa, EPS: 1 / N}))
+    # Polynomials in EPS, multiplied as SymPy Poly objects (the same expansion as Matrix
+    # products followed by expand, far faster); a rational kappa (normal, uniform) is put in
+    # first, an irrational one (truncated normal) is kept as the symbol KAPPA until the end.
+    gens = (EPS,) if kappa.is_Rational else (EPS, KAPPA)
+    k = kappa if kappa.is_Rational else KAPPA
+    m = [[sp.Poly(M[i, j].subs(KAPPA, k), *gens) for j in range(2)] for i in range(2)]
+    v = [sp.Poly(e, *gens) for e in _initial()]
+    for _ in range(depth - 1):
+        v = [m[0][0] * v[0] + m[0][1] * v[1], m[1][0] * v[0] + m[1][1] * v[1]]
+    kurt = 3 * v[0] + sp.Poly(k, *gens) * v[1]
+    if kappa.is_Rational:
+        return sp.expand(kurt.as_expr().subs(EPS, 1 / N))
+    # The coefficient of each power of 1/n is a polynomial in kappa: put kappa in without
+    # expanding its powers (their expansion grows exponentially with depth).
+    by_eps = sp.Poly(kurt.as_expr(), EPS)
+    return sp.Add(*(sp.Poly(c, KAPPA).as_expr().subs(KAPPA, kappa) / N**e
+                    for (e,), c in by_eps.terms()))
 
 
 def kurtosis_closed_form(activation: object) -> sp.Expr:
@@ -320,23 +380,37 @@ def kurtosis(
     Returns
     -------
     numpy.ndarray
-        Shape ``(depth,)``.
+        Shape ``(depth,)``. The kurtosis grows geometrically in depth (like
+        :math:`(1 + 5/n)^{L}` for He-ReLU); where it exceeds the largest double it is
+        ``inf``, an overflow, not a value.
+
+    Raises
+    ------
+    ValueError
+        ``depth`` or ``width`` < 1, ``depth`` above :data:`MAX_DEPTH`, an unknown activation
+        or distribution, a negative or non-finite leaky ReLU slope.
+    NotImplementedError
+        A registered activation that is not positively homogeneous (tanh, gelu, ...).
 
     Examples
     --------
     >>> [round(float(k), 3) for k in kurtosis("relu", 3, 16)]
     [3.375, 4.43, 5.814]
     """
-    depth = integer(depth, "depth", 1)
+    depth = _depth(depth)
     width = integer(width, "width", 1)
     kappa = float(weight_excess_kurtosis(distribution))
     M = np.array(moment_recursion(activation).subs({EPS: sp.Rational(1, width),
                                                     KAPPA: kappa}).evalf(), dtype=float)
     v = np.array([1 + 2 / width, 3 / width])
     out = np.empty(depth)
-    for ell in range(depth):
-        out[ell] = 3 * v[0] + kappa * v[1]
-        v = M @ v
+    with np.errstate(over="ignore"):  # an overflow is reported as inf, never as a number
+        for ell in range(depth):
+            if not np.all(np.isfinite(v)):
+                out[ell:] = math.inf
+                break
+            out[ell] = 3 * v[0] + kappa * v[1]
+            v = M @ v
     return out
 
 
@@ -407,9 +481,14 @@ def to_latex(expr: sp.Expr) -> str:
     r"""LaTeX of ``expr`` with SymPy's ``polygamma(0, x)``, ``polygamma(1, x)`` as
     :math:`\psi(x)`, :math:`\psi'(x)`.
 
+    ``expr`` must be a SymPy object (an expression, equation or matrix): a string is never
+    parsed, and a Python number is refused (wrap it, e.g. ``sp.Integer(3)``).
+
     >>> to_latex(sp.digamma(N / 2) + sp.trigamma(N))
     "\\psi\\left(\\frac{n}{2}\\right) + \\psi'\\left(n\\right)"
     """
+    if not isinstance(expr, (sp.Basic, sp.MatrixBase)):
+        raise TypeError(f"expr must be a SymPy expression, got {expr!r}")
     text = sp.latex(expr)
     pattern = re.compile(r"\\operatorname\{polygamma\}(\^\{2\})?\{\\left\(([01]),")
     out, pos = [], 0
@@ -462,6 +541,10 @@ def log_norm_moments(
     width, and any fixed or random nonzero input: the ratio is a product of i.i.d. per-layer
     ratios, so mean and variance are :math:`\ell\mu(n)` and :math:`\ell v(n)`.
 
+    ``depth`` is at most :data:`MAX_DEPTH`; for the ReLU the mixture over the number of
+    active units needs a few arrays of ``width`` doubles, checked against the available
+    memory before anything is allocated.
+
     Examples
     --------
     >>> m = log_norm_moments("linear", 2, 8)
@@ -469,13 +552,15 @@ def log_norm_moments(
     array([0.2838, 0.5676])
     """
     key, c = _scheme(activation, scheme)
-    depth = integer(depth, "depth", 1)
+    depth = _depth(depth)
     width = integer(width, "width", 1)
     dist = choice(distribution, "distribution", _WEIGHTS + ("orthogonal",))
     if dist != "normal":
         raise NotImplementedError(
             f"log_norm_moments is exact for normal weights only, got distribution {dist!r}; "
             f"for other i.i.d. weights the variance differs at order 1/width**2")
+    if key == "relu":
+        fits_in_memory(8 * (8 * width + depth), f"width={width!r} and depth={depth!r}")
     from scipy.special import gammaln, polygamma  # lazy: SciPy is heavy
 
     base = math.log(float(c) / width) + math.log(2.0)
@@ -545,7 +630,7 @@ def mean_second_moment(
     ----------
     activation : str, tuple or Activation
     depth : int
-        Number of layers, ``>= 1``.
+        Number of layers, ``1..MAX_DEPTH``.
     sigma_w2, sigma_b2, input_std : float
         :math:`\sigma_w^2 > 0` (LeCun: 1), :math:`\sigma_b^2 \ge 0`, input std ``> 0``.
 
@@ -568,7 +653,7 @@ def mean_second_moment(
     from .meanfield import _act, _gauss  # the same Gaussian quadrature as the length map
 
     act = _act(activation)
-    depth = integer(depth, "depth", minimum=1)
+    depth = _depth(depth)
     sw2 = positive_real(sigma_w2, "sigma_w2")
     sb2 = nonnegative_real(sigma_b2, "sigma_b2")
     s0 = positive_real(input_std, "input_std")
