@@ -41,7 +41,7 @@ import numpy as np
 import sympy as sp
 from threadpoolctl import threadpool_limits
 
-from ._checks import choice, integer, nonnegative_real, positive_real
+from ._checks import choice, fits_in_memory, integer, nonnegative_real, positive_real
 from .activations import Activation, activation as get_activation
 from .moments import Q, symbolic_moment
 from .samplers import init
@@ -52,6 +52,7 @@ __all__ = [
     "JACOBIAN_DISTRIBUTIONS",
     "JacobianSpectrum",
     "L_SYM",
+    "MAX_DEPTH",
     "MU1",
     "MU2",
     "N_SYM",
@@ -69,6 +70,14 @@ __all__ = [
     "relative_variance_recursion",
     "sample_network",
 ]
+
+#: The deepest network (and the largest entry of ``depths``) accepted anywhere in this module.
+#: Every function here is linear in depth (a mean-field prediction takes about 10 µs to 1 ms
+#: per layer, a simulated network a few matrix products per layer); deeper requests are
+#: refused up front with a ``ValueError`` instead of running for hours.
+MAX_DEPTH = 100_000
+#: Bytes of one float64.
+_F64 = 8
 
 #: Weight distributions for which the Jacobian is simulated.
 JACOBIAN_DISTRIBUTIONS: tuple[str, ...] = ("normal", "orthogonal")
@@ -237,9 +246,14 @@ def _mean_field_layers(
         if d2 <= 0:
             raise ValueError(f"E[phi'^2] vanishes at layer {layer} (q={q!r}): no Jacobian")
         yield layer, q, d2, d4
+        if layer == max_depth:
+            return
         q = sw2 * m2_fn(q) + sb2
-        if not q > 0:
-            raise ValueError(f"the pre-activation second moment reached {q!r} at layer {layer}")
+        if not 0 < q < math.inf:
+            what = "underflowed to" if q == 0 else "overflowed to" if q == math.inf else "is"
+            raise ValueError(
+                f"the pre-activation second moment {what} {q!r} after layer {layer} "
+                f"(sigma_w2={sw2!r}, sigma_b2={sb2!r}): no prediction deeper than that")
 
 
 def predicted_relative_variance(
@@ -327,12 +341,26 @@ def predicted_mean_lambda(
 def _depth_list(depths: object, name: str, maximum: int | None = None) -> list[int]:
     if isinstance(depths, (str, bytes)) or not isinstance(depths, Sequence | np.ndarray):
         raise TypeError(f"{name} must be a sequence of integers, got {depths!r}")
+    if len(depths) > MAX_DEPTH:
+        raise ValueError(f"{name} must have at most MAX_DEPTH={MAX_DEPTH} entries, got "
+                         f"{len(depths)}")
     ds = [integer(d, name, 1) for d in depths]
     if not ds:
         raise ValueError(f"{name} must not be empty, got {depths!r}")
+    if max(ds) > MAX_DEPTH:
+        raise ValueError(
+            f"every entry of {name} must be <= MAX_DEPTH={MAX_DEPTH}, got {depths!r}")
     if maximum is not None and max(ds) > maximum:
         raise ValueError(f"every entry of {name} must be <= depth={maximum}, got {depths!r}")
     return ds
+
+
+def _depth(depth: object) -> int:
+    """``depth`` as an int in ``1..MAX_DEPTH``."""
+    d = integer(depth, "depth", 1)
+    if d > MAX_DEPTH:
+        raise ValueError(f"depth must be <= MAX_DEPTH={MAX_DEPTH}, got {depth!r}")
+    return d
 
 
 def sample_network(
@@ -351,14 +379,23 @@ def sample_network(
     :math:`N(0, \\sigma_w^2/n)` or :math:`\\sigma_w Q` with :math:`Q` Haar-orthogonal.
     Biases are :math:`N(0, \\sigma_b^2)` (zeros, drawing nothing, when ``sigma_b2 == 0``).
     ``input_q`` is the second moment :math:`q_0` of the input's entries (default 1).
+
+    Raises
+    ------
+    ValueError
+        ``depth`` above :data:`MAX_DEPTH`, or ``depth`` weight matrices of ``width**2``
+        entries that do not fit in the available memory (checked before drawing anything).
     """
     dist = _dist(distribution)
-    n, big_l = integer(width, "width", 1), integer(depth, "depth", 1)
+    big_l, n = _depth(depth), integer(width, "width", 1)
     gain = math.sqrt(positive_real(sigma_w2, "sigma_w2"))
     sb = math.sqrt(nonnegative_real(sigma_b2, "sigma_b2"))
     q0 = positive_real(input_q, "input_q")
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {rng!r}")
+    # the weights, their orthogonalization's workspace (a few n x n), biases and input
+    fits_in_memory(_F64 * (big_l * (n * n + n) + 4 * n * n + n),
+                   f"depth={big_l!r} and width={n!r}")
     x0 = rng.standard_normal(n)
     if q0 != 1.0:
         x0 *= math.sqrt(q0)
@@ -369,17 +406,111 @@ def sample_network(
     return x0, weights, biases
 
 
+def _real_array(value: object, name: str, ndims: tuple[int, ...]) -> np.ndarray:
+    """``value`` as a float64 array with one of ``ndims`` dimensions, non-empty and finite."""
+    if value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be an array of real numbers, got {value!r}")
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # ragged nested lists
+        raise TypeError(f"{name} must be an array of real numbers, got {value!r}") from exc
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be an array of real numbers, got dtype {arr.dtype} "
+                        f"({value!r})")
+    if arr.ndim not in ndims:
+        dims = " or ".join(f"{d}-D" for d in ndims)
+        raise ValueError(f"{name} must be {dims}, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    arr = arr.astype(float, copy=False)
+    bad = int(np.count_nonzero(~np.isfinite(arr)))
+    if bad:
+        raise ValueError(f"{name} must be finite, got {bad} NaN or infinite entries")
+    return arr
+
+
+def _array_list(value: object, name: str) -> list[object]:
+    if value is None or isinstance(value, (str, bytes)) or not isinstance(
+            value, (Sequence, np.ndarray)):
+        raise TypeError(f"{name} must be a sequence of arrays, one per layer, got {value!r}")
+    return list(value)
+
+
+def _network(
+    x: object, weights: object, biases: object, batch: bool,
+) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    """Validate an input and a network: layer ``l`` maps ``n_{l-1}`` entries to ``n_l``.
+
+    ``x`` has shape ``(n_0,)`` or ``(n_0, k)`` (``k`` inputs as columns; ``k == 1`` unless
+    ``batch``), ``weights[l]`` shape ``(n_{l+1}, n_l)``, ``biases[l]`` shape ``(n_{l+1},)``.
+    """
+    h = _real_array(x, "x", (1, 2))
+    if h.ndim == 2 and not batch and h.shape[1] != 1:
+        raise ValueError(f"x must be one input, of shape (n_0,) or (n_0, 1), got shape "
+                         f"{h.shape}")
+    ws = [_real_array(w, f"weights[{i}]", (2,))
+          for i, w in enumerate(_array_list(weights, "weights"))]
+    if not ws:
+        raise ValueError("weights must hold at least one layer's matrix, got an empty sequence")
+    bs = [_real_array(b, f"biases[{i}]", (1,))
+          for i, b in enumerate(_array_list(biases, "biases"))]
+    if len(bs) != len(ws):
+        raise ValueError(f"biases must have one vector per layer: got {len(bs)} for "
+                         f"{len(ws)} weight matrices")
+    if ws[0].shape[1] != h.shape[0]:
+        raise ValueError(f"x has {h.shape[0]} entries (shape {h.shape}) but weights[0] has "
+                         f"shape {ws[0].shape}, for {ws[0].shape[1]} inputs")
+    for i in range(1, len(ws)):
+        if ws[i].shape[1] != ws[i - 1].shape[0]:
+            raise ValueError(f"weights[{i}] has shape {ws[i].shape}, but weights[{i - 1}] "
+                             f"has {ws[i - 1].shape[0]} outputs (shape {ws[i - 1].shape})")
+    for i, (w, b) in enumerate(zip(ws, bs)):
+        if b.shape != (w.shape[0],):
+            raise ValueError(f"biases[{i}] has shape {b.shape}, expected ({w.shape[0]},) "
+                             f"like the outputs of weights[{i}]")
+    return h, ws, bs
+
+
 def forward(
     activation: ActivationSpec | Activation,
     x: np.ndarray,
     weights: Sequence[np.ndarray],
     biases: Sequence[np.ndarray],
 ) -> np.ndarray:
-    """The network's output :math:`x_L` for input ``x``."""
+    """The network's output :math:`x_L` for input ``x``.
+
+    Parameters
+    ----------
+    activation : str, (str, float) or Activation
+        See :func:`initmath.activation`.
+    x : array_like
+        One input of shape ``(n_0,)``, or ``k`` inputs as the columns of an ``(n_0, k)``
+        array; real and finite.
+    weights : sequence of array_like
+        ``weights[l]`` of shape ``(n_{l+1}, n_l)``, at least one; real and finite.
+    biases : sequence of array_like
+        One per weight matrix, ``biases[l]`` of shape ``(n_{l+1},)``; real and finite.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n_L,)`` or ``(n_L, k)``, like ``x``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        An argument of the wrong kind, NaN or infinite entries, or shapes that do not chain
+        (the message names the argument and the layer).
+
+    Examples
+    --------
+    >>> forward("relu", [1.0, -1.0], [np.eye(2)], [np.zeros(2)])
+    array([1., 0.])
+    """
     phi = _activation(activation).numpy
-    h = np.asarray(x, dtype=float)
-    for w, b in zip(weights, biases):
-        h = phi(w @ h + b)
+    h, ws, bs = _network(x, weights, biases, batch=True)
+    for w, b in zip(ws, bs):
+        h = phi(w @ h + (b[:, None] if h.ndim == 2 else b))
     return h
 
 
@@ -391,6 +522,9 @@ def input_output_jacobian(
 ) -> np.ndarray:
     """:math:`J = D_L W_L \\cdots D_1 W_1` at input ``x`` (shape ``(n_L, n_0)``).
 
+    ``x`` is one input, of shape ``(n_0,)`` or ``(n_0, 1)``; ``weights`` and ``biases`` are
+    as in :func:`forward`, and are validated the same way.
+
     Examples
     --------
     >>> w = [np.array([[2.0, 0.0], [0.0, -1.0]])]
@@ -400,9 +534,10 @@ def input_output_jacobian(
     """
     a = _activation(activation)
     phi, dphi = a.numpy, a.numpy_derivative
-    h = np.asarray(x, dtype=float)
+    h, ws, bs = _network(x, weights, biases, batch=False)
+    h = h.reshape(-1)
     jac = np.eye(h.size)
-    for w, b in zip(weights, biases):
+    for w, b in zip(ws, bs):
         z = w @ h + b
         jac = (dphi(z)[:, None] * w) @ jac
         h = phi(z)
@@ -547,6 +682,15 @@ def jacobian_spectrum(
     -------
     JacobianSpectrum
 
+    Raises
+    ------
+    ValueError
+        A bad argument; ``depth`` above :data:`MAX_DEPTH`; or a run whose arrays (the
+        ``depth`` weight matrices of one network, the Jacobian and the per-network outputs)
+        do not fit in the available memory, all before anything is drawn.
+    FloatingPointError
+        The Jacobian overflowed.
+
     Examples
     --------
     >>> s = jacobian_spectrum("linear", 6, 8, distribution="orthogonal", sigma_w2=1.21,
@@ -555,7 +699,7 @@ def jacobian_spectrum(
     True
     """
     act = _activation(activation)
-    big_l = integer(depth, "depth", 1)
+    big_l = _depth(depth)
     n = integer(width, "width", 1)
     dist = _dist(distribution)
     sw2 = positive_real(sigma_w2, "sigma_w2")
@@ -571,6 +715,11 @@ def jacobian_spectrum(
         sds = []
     else:
         sds = sorted(set(_depth_list(spectrum_depths, "spectrum_depths", big_l)))
+    # One network's weights, biases and input (sample_network), the Jacobian, its Gram
+    # matrix, the product and the SVD's workspace; the outputs of every network.
+    fits_in_memory(
+        _F64 * (big_l * (n * n + n) + 6 * n * n + n_net * (2 * len(ds) + n * len(sds))),
+        f"depth={big_l!r}, width={n!r} and n_networks={n_net!r}")
     column = {d: j for j, d in enumerate(ds)}
     m1 = np.empty((n_net, len(ds)))
     m2 = np.empty((n_net, len(ds)))
