@@ -22,13 +22,16 @@ its size bound and the in-memory fallback with one :class:`KernelCacheWarning`.
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import hashlib
 import math
 import os
 import re
+import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -295,14 +298,20 @@ def _spec(act: Activation) -> tuple[str, str]:
     name = re.sub(r"[^A-Za-z0-9_]", "_", act.name)[:60]
     source = TEMPLATE.format(name=name, phi=phi_code, dphi=dphi_code)
     ast.parse(source)  # a template that does not parse fails here, not at import
+    digest = _digest(source)
+    _SPECS[key] = (source, digest)
+    return source, digest
+
+
+def _digest(source: str) -> str:
+    """The name of a kernel module: a hash of its source and of everything else its machine
+    code depends on."""
     if not _RNG_TEXT:
         _RNG_TEXT.append(Path(rng.__file__).read_text())
-    digest = hashlib.sha256(
+    return hashlib.sha256(
         "\n".join([_GENERATOR, source, _RNG_TEXT[0], numba.__version__, np.__version__,
                    sys.version]).encode()
     ).hexdigest()[:20]
-    _SPECS[key] = (source, digest)
-    return source, digest
 
 
 def kernel_source(act: Activation) -> str:
@@ -432,7 +441,8 @@ class _Run:
         try:
             out = self._dispatcher(*args)
         except Exception as exc:
-            if entry is None or self._seen >= 0 or not kc.is_write_failure(exc):
+            if (entry is None or self._seen >= 0 or not kc.is_write_failure(exc)
+                    or _IN_CHILD):
                 raise
             # Numba could not write its cache files (full, read-only, ...): compile in memory.
             self._entry = None
@@ -507,12 +517,244 @@ def _from_cache(source: str, digest: str) -> ModuleType:
     return module
 
 
+# -- compiling: in a child process, so that Ctrl-C can never break this one ----------------
+#: True in the child process that compiles a kernel into the disk cache.
+_IN_CHILD = False
+_CHILD_CODE = "from initmath.kernels import _child_main; _child_main()"
+#: Exit status of the child when Numba could not write the cache (full disk, read-only).
+_CHILD_WRITE_FAILED = 3
+
+
+def _warm_up(run: Any) -> None:
+    """Call a kernel module's ``run`` once on a tiny network (one unit, one network), with
+    exactly the argument types :func:`initmath.simulate` passes, so that Numba compiles (or
+    loads from its cache) the one overload the engine uses."""
+    layers = 1
+    run(np.array([1, 1], dtype=np.int64), 1, np.uint64(0), 1, np.uint64(0), np.uint64(0),
+        DIST_CODES["normal"], np.ones(layers), 2.0, 0.0, 1.0, True,
+        np.array([[-5.0, 5.0]] * 3), np.zeros(1), np.zeros((1, layers)),
+        np.zeros((1, layers)), np.zeros((1, layers)), np.zeros((1, 3, layers), dtype=np.int8),
+        np.zeros((numba.config.NUMBA_NUM_THREADS, 3, layers, 1), dtype=np.int64))
+
+
+def _compiled_on_disk(module: ModuleType) -> bool:
+    """Whether the cache holds (checked against the manifest) an index and data of ``run``."""
+    entry = getattr(module.run, "_entry", None)
+    if entry is None:
+        return False
+    names = entry.numba_files()
+    return (any(".run-" in n and n.endswith(".nbi") for n in names)
+            and any(".run-" in n and n.endswith(".nbc") for n in names))
+
+
+class _Lock:
+    """An exclusive ``flock`` on ``initmath_kernel_<digest>.lock`` in the kernel directory:
+    one process at a time compiles a given kernel into the cache (pruned with the kernel)."""
+
+    def __init__(self, kdir: Path, digest: str):
+        self.path = kdir / f"initmath_kernel_{digest}.lock"
+        self.fd = -1
+
+    def acquire(self, blocking: bool = True) -> bool:
+        import fcntl
+
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(
+            os, "O_CLOEXEC", 0)
+        try:
+            self.fd = os.open(self.path, flags, 0o600)
+        except OSError:
+            return blocking  # no lock possible: compile without one, but never clean up
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except OSError:
+            os.close(self.fd)
+            self.fd = -1
+            return False
+        return True
+
+    def release(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def _child_main() -> None:
+    """Entry point of the compiling child: read ``{"source", "digest"}`` (JSON) on stdin,
+    compile the module's ``run`` into the disk cache (writing its manifest), exit 0; exit
+    :data:`_CHILD_WRITE_FAILED` when the cache cannot be written, 1 on any other failure."""
+    import json
+
+    global _IN_CHILD
+    _IN_CHILD = True
+    request = json.loads(sys.stdin.read())
+    source, digest = request["source"], request["digest"]
+    if not isinstance(source, str) or _digest(source) != digest:
+        sys.exit(1)
+    try:
+        kdir = kc.kernels_dir()
+    except kc.CacheUnusable:
+        sys.exit(_CHILD_WRITE_FAILED)
+    lock = _Lock(kdir, digest)
+    lock.acquire()  # a concurrent process compiling the same kernel: wait, then load it
+    try:
+        module = _from_cache(source, digest)
+        _warm_up(module.run)
+    except Exception as exc:
+        sys.exit(_CHILD_WRITE_FAILED if kc.is_write_failure(exc)
+                 or isinstance(exc, kc.CacheUnusable) else 1)
+    finally:
+        lock.release()
+    sys.exit(0)
+
+
+def _compile_in_child(source: str, digest: str, kdir: Path) -> int:
+    """Compile a kernel into the disk cache in a child process; return its exit status.
+
+    Waiting is interruptible: on ``KeyboardInterrupt`` (or any other exception) the child is
+    killed, the temporary files it may have left are removed (when no other process is
+    compiling the same kernel) and the exception re-raised. A kernel cut off half-written is
+    harmless: the next load checks every file against the manifest.
+    """
+    import json
+    import subprocess
+    import tempfile
+
+    env = dict(os.environ, INITMATH_CACHE_DIR=str(kc.cache_root()))
+    if numba.config.CACHE_DIR:
+        env["NUMBA_CACHE_DIR"] = str(numba.config.CACHE_DIR)
+    package_parent = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(
+        [package_parent, *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([sys.executable, "-c", _CHILD_CODE], stdin=subprocess.PIPE,
+                                stdout=subprocess.DEVNULL, stderr=err, env=env)
+        try:
+            assert proc.stdin is not None
+            with proc.stdin:
+                proc.stdin.write(json.dumps({"source": source, "digest": digest}).encode())
+            return proc.wait()
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            _clean_partial(kdir, digest)
+            raise
+
+
+def _clean_partial(kdir: Path, digest: str) -> None:
+    """Remove the temporary files of a killed compile of ``digest`` (only when no other
+    process holds the kernel's lock, i.e. is writing them)."""
+    lock = _Lock(kdir, digest)
+    if not lock.acquire(blocking=False):
+        return
+    try:
+        tag = f"initmath_kernel_{digest}."
+        for directory in (kdir, kdir / "__pycache__"):
+            try:
+                names = os.listdir(directory)
+            except OSError:
+                continue
+            for n in names:
+                if tag in n and (n.endswith(".tmp") or ".tmp." in n):
+                    try:
+                        kc._unlink(directory / n)
+                    except OSError:
+                        pass
+    finally:
+        lock.release()
+
+
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold back SIGINT (Ctrl-C) until the block ends, then raise ``KeyboardInterrupt``.
+
+    Numba's first compilation in a process sets up shared typing state; an interrupt in the
+    middle leaves it half set up for the rest of the process. Outside the main thread
+    (where Python delivers no signal) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    got: list[int] = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: got.append(signum))
+    except (ValueError, OSError):  # pragma: no cover - no signals here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if got:
+            _deliver(previous)
+
+
+def _deliver(handler: Any) -> None:
+    """Act on a held-back SIGINT as ``handler`` (the handler in place before) would."""
+    if handler is signal.SIG_IGN:
+        return
+    if handler is signal.SIG_DFL:
+        os.kill(os.getpid(), signal.SIGINT)  # the default action: terminate
+        return
+    if callable(handler) and handler is not signal.default_int_handler:
+        handler(signal.SIGINT, None)
+        return
+    raise KeyboardInterrupt(
+        "interrupted while the kernel was compiling (the compilation was completed first, so "
+        "the process stays usable)"
+    )
+
+
+def _load(source: str, digest: str) -> ModuleType:
+    """Import a kernel module and make sure its ``run`` is compiled, without ever letting
+    Ctrl-C interrupt Numba inside this process (see :func:`kernel_module`)."""
+    try:
+        module = _from_cache(source, digest)
+    except (kc.CacheUnusable, OSError) as exc:
+        sys.modules.pop(f"initmath_kernel_{digest}", None)
+        kc.warn_unusable(str(exc), str(kc.cache_root()))
+        module = _in_memory(source, digest)
+    entry = getattr(module.run, "_entry", None)
+    if entry is not None and not _IN_CHILD and not _compiled_on_disk(module):
+        try:
+            status = _compile_in_child(source, digest, entry.kdir)
+        except BaseException:
+            sys.modules.pop(f"initmath_kernel_{digest}", None)
+            raise
+        if status == _CHILD_WRITE_FAILED:
+            sys.modules.pop(f"initmath_kernel_{digest}", None)
+            kc.warn_unusable(f"writing {str(entry.numba_dir)!r} failed",
+                             str(entry.kdir.parent))
+            module = _in_memory(source, digest)
+        elif status == 0:
+            # import afresh: the child's files are checked against its manifest
+            sys.modules.pop(f"initmath_kernel_{digest}", None)
+            try:
+                module = _from_cache(source, digest)
+            except (kc.CacheUnusable, OSError) as exc:
+                sys.modules.pop(f"initmath_kernel_{digest}", None)
+                kc.warn_unusable(str(exc), str(kc.cache_root()))
+                module = _in_memory(source, digest)
+        # else: the child failed; compiling here reports the error as it is
+    with _sigint_deferred():
+        _warm_up(module.run)
+        _MODULES[digest] = module  # kept even when a held-back Ctrl-C is raised next
+    return module
+
+
 def kernel_module(act: Activation) -> ModuleType:
     """The compiled kernel module for an activation (generated and imported once per process).
 
     Its ``run`` is the engine's entry point (a thin wrapper of the Numba dispatcher, whose
     attributes such as ``stats`` it forwards); ``EXPLODE`` and the template's other names are
-    module attributes.
+    module attributes. ``run`` is compiled when this returns.
+
+    Ctrl-C: a kernel not yet in the disk cache is compiled by a child process (same
+    ``INITMATH_CACHE_DIR``; one process at a time per kernel, under a file lock), waited for
+    interruptibly: ``KeyboardInterrupt`` kills the child and leaves this process untouched.
+    This process then loads the machine code from the cache, with SIGINT held back for that
+    short moment. Where the disk cache cannot be used (the in-memory fallback) the kernel is
+    compiled here, with SIGINT held back until the compilation ends (10-40 s): Ctrl-C then
+    acts, as ``KeyboardInterrupt``, only once it is done.
 
     Raises
     ------
@@ -529,14 +771,7 @@ def kernel_module(act: Activation) -> ModuleType:
     with _LOCK:
         if digest in _MODULES:
             return _MODULES[digest]
-        try:
-            module = _from_cache(source, digest)
-        except (kc.CacheUnusable, OSError) as exc:
-            sys.modules.pop(f"initmath_kernel_{digest}", None)
-            kc.warn_unusable(str(exc), str(kc.cache_root()))
-            module = _in_memory(source, digest)
-        _MODULES[digest] = module
-        return module
+        return _load(source, digest)
 
 
 def forget_module(act: Activation) -> None:

@@ -406,6 +406,8 @@ def network_spec(
     inp = positive_real(input_std, "input_std")
     if not isinstance(backward, (bool, np.bool_)):
         raise TypeError(f"backward must be a bool, got {backward!r}")
+    if std_value is not None:  # checked under its own name (std() would call it "std")
+        std_value = nonnegative_real(std_value, "std_value")
     kw = {"mode": mode, "gain": gain, "std": std_value}
     variances, scales = [], []
     for layer in range(len(ws) - 1):
@@ -512,7 +514,10 @@ def simulate(
     Networks whose values overflow, go NaN or underflow are counted and reported, never
     averaged in (see :class:`SimulationResult`). The work is done in kernel calls of a
     fraction of a second each, so ``KeyboardInterrupt`` (Ctrl-C) stops a run within about
-    a second (one network's time, for huge networks) and leaves the process usable.
+    a second (one network's time, for huge networks) and leaves the process usable. That
+    includes a first run that compiles the kernel: it is compiled in a child process that
+    Ctrl-C kills (see :func:`initmath.kernels.kernel_module`; with the in-memory fallback,
+    when the disk cache cannot be used, Ctrl-C acts only once the compilation is done).
 
     Parameters
     ----------
@@ -626,21 +631,17 @@ def simulate(
             hist = np.zeros((n_threads, 3, L, nbins), dtype=np.int64)
             began = time.perf_counter()
             try:
+                # kernel_module compiled run for exactly these argument types (its Ctrl-C
+                # handling is there), so these calls only run compiled code
                 kernel(ws, n_inputs, np.uint64(first_network + start), count, k0, k1,
                        DIST_CODES[spec.distribution], scales, TRUNCATION, spec.bias_std,
                        spec.input_std, spec.backward, ranges, params, q, mean, grad, status,
                        hist)
-            except KeyboardInterrupt:
-                # an interrupted first call can leave Numba's dispatcher without a compiled
-                # object: import the module afresh next time
-                forget_module(act)
-                raise
             except RuntimeError as exc:
                 if "no compiled object yet" not in str(exc):
                     raise
-                # Ctrl-C during compilation: Numba swallows the KeyboardInterrupt in a
-                # callback and fails here instead. Drop the half-compiled module (the next
-                # call compiles afresh) and report the interrupt as what it was.
+                # (defensive) Numba swallowed a Ctrl-C in a compilation callback and fails
+                # here instead: drop the module and report the interrupt as what it was.
                 forget_module(act)
                 raise KeyboardInterrupt(
                     "interrupted while the kernel was compiling; the next call compiles it "

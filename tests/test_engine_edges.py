@@ -256,6 +256,50 @@ def test_ctrl_c_acts_within_about_a_second_and_the_process_stays_usable():
     assert any(line.startswith("usable") for line in lines), (out, err)
 
 
+_INTERRUPT_COMPILE = textwrap.dedent("""
+    import signal, sys, time
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    import initmath
+    print("start", flush=True)
+    try:
+        initmath.simulate([8, 8, 8], "relu", n_networks=20, seed=3)
+        print("finished", flush=True)
+    except KeyboardInterrupt:
+        print("interrupted", time.time(), flush=True)
+    r = initmath.simulate([8, 8, 8], "relu", n_networks=20, seed=3)
+    print("usable", *[float(v).hex() for v in r.q], flush=True)
+""")
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_the_first_compile_leaves_the_process_usable(tmp_path):
+    # An empty cache: the first simulate compiles the kernel. Before the fix a Ctrl-C then
+    # hit Numba inside this process (its interrupt swallowed: "no compiled object yet", and
+    # its shared typing state half set up: the next simulate failed with a TypingError).
+    clean = initmath.simulate([8, 8, 8], "relu", n_networks=20, seed=3)
+    env = {k: v for k, v in __import__("os").environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["INITMATH_CACHE_DIR"] = str(tmp_path / "cache")
+    proc = subprocess.Popen([sys.executable, "-c", _INTERRUPT_COMPILE], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "start"
+        time.sleep(3.0)  # compiling (10-60 s)
+        sent = time.time()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=600)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err[-3000:]
+    lines = out.split("\n")
+    got = [line for line in lines if line.startswith("interrupted")]
+    assert got, (out, err)
+    assert float(got[0].split()[1]) - sent < 2.0  # the compiling child was killed at once
+    (usable,) = [line.split()[1:] for line in lines if line.startswith("usable")]
+    assert usable == [float(v).hex() for v in clean.q]  # bit for bit
+    assert not [p.name for p in (tmp_path / "cache").rglob("*") if ".tmp" in p.name]
+
+
 def test_chunks_last_a_fraction_of_a_second(monkeypatch):
     # the chunk follows the measured speed: one call never takes ~25 s as a fixed 1024 did
     calls: list[tuple[int, float]] = []
