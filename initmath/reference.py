@@ -107,6 +107,8 @@ def _scales(
     std_value: float | None,
 ) -> list[float]:
     """Per layer: the std (normal) or the half-width of the support (uniform)."""
+    if std_value is not None:  # checked under its own name (std() would call it "std")
+        std_value = nonnegative_real(std_value, "std_value")
     kw = {"distribution": distribution, "gain": gain, "mode": mode, "std": std_value}
     f = bound if distribution == "uniform" else std
     return [float(f((n_out, n_in), scheme, **kw)) for n_in, n_out in zip(ws[:-1], ws[1:])]
@@ -251,6 +253,7 @@ def simulate_numpy(
         batch = batch_size(ws, n_inputs, backward=bool(backward))
     batch = min(integer(batch, "batch", 1), n_networks)
     scales = _scales(ws, sch, dist, gain, mode, std_value)
+    seed = integer(seed, "seed", 0)  # the shared check, as simulate's (no str, float, bool)
     rng = np.random.default_rng(seed)
 
     L = len(ws) - 1

@@ -95,6 +95,8 @@ class FormulaRegistry(Mapping[str, Formula]):
         self._items[formula.name] = formula
 
     def __getitem__(self, name: str) -> Formula:
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a formula name (a str), got {name!r}")
         try:
             return self._items[name]
         except KeyError:
@@ -109,8 +111,25 @@ class FormulaRegistry(Mapping[str, Formula]):
         return len(self._items)
 
     def set_verifier(self, name: str, verify: Callable[..., Any]) -> None:
-        """Attach the simulation check of formula ``name``."""
-        self[name].verify = verify
+        """Attach the simulation check of formula ``name``.
+
+        Raises
+        ------
+        TypeError
+            If ``name`` is not a str or ``verify`` is not callable.
+        ValueError
+            If no formula is called ``name``.
+        """
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a formula name (a str), got {name!r}")
+        if name not in self._items:
+            raise ValueError(
+                f"unknown formula name {name!r}: cannot attach a verifier; known: "
+                f"{', '.join(self._items)}"
+            )
+        if not callable(verify):
+            raise TypeError(f"verify must be callable, got {verify!r}")
+        self._items[name].verify = verify
 
 
 def _sym(name: str, **assumptions: bool) -> sp.Symbol:

@@ -19,7 +19,12 @@ from fractions import Fraction
 
 import numpy as np
 
-__all__ = ["Estimate", "ExactSum", "Moments"]
+from ._checks import integer
+
+__all__ = ["MAX_LAYERS", "Estimate", "ExactSum", "Moments"]
+
+#: The most layers a :class:`Moments` accepts (far beyond any simulated depth).
+MAX_LAYERS = 10**7
 
 # frexp mantissas scaled to integers of 53 bits, and the three parts of their squares (each
 # below 2**54): groups of at most 2**8 of them sum within int64.
@@ -154,6 +159,12 @@ class Moments:
     counts: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.n_layers = integer(self.n_layers, "n_layers", 1)
+        if self.n_layers > MAX_LAYERS:  # refused before allocating a list per layer
+            raise ValueError(
+                f"n_layers must be <= {MAX_LAYERS} (about 1 kB of exact sums per layer), got "
+                f"{self.n_layers!r}"
+            )
         if not self.sums:
             self.sums = [ExactSum() for _ in range(self.n_layers)]
             self.squares = [ExactSum() for _ in range(self.n_layers)]
@@ -167,7 +178,13 @@ class Moments:
         network's layers, say) are left out, never replaced by a number. Every added value
         must be finite.
         """
-        v = np.asarray(values, dtype=np.float64)
+        try:
+            v = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"values must be an array of numbers, shape (n, {self.n_layers}), got "
+                f"{values!r} ({exc})"
+            ) from None
         if v.ndim != 2 or v.shape[1] != self.n_layers:
             raise ValueError(f"values must have shape (n, {self.n_layers}), got {v.shape}")
         if valid is not None:

@@ -382,6 +382,10 @@ def verify_all(n_networks: int | None = None, seed: int = 0, level: float = LEVE
                threads: int | None = None, progress: Any = None) -> list[Verification]:
     """Run the check of every formula in :data:`CHECKS`; ``progress(i, n, name)`` is called
     before each."""
+    if progress is not None and not callable(progress):
+        raise TypeError(
+            f"progress must be None or a callable progress(i, n, name), got {progress!r}"
+        )
     out = []
     names = list(CHECKS)
     for i, name in enumerate(names):

@@ -6,6 +6,7 @@ import math
 from fractions import Fraction
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -82,3 +83,20 @@ def test_moments_leave_out_invalid_values():
     assert est[0].mean == 2.0 and est[1].mean == 5.0 and est[1].n == 1
     merged = Moments(2).merge(m).merge(Moments(2).add(np.array([[4.0, 7.0]])))
     assert merged.counts == [4, 2] and merged.estimates()[1].mean == 6.0
+
+
+@pytest.mark.parametrize(("n", "exc"), [(0, ValueError), (-1, ValueError), (True, TypeError),
+                                        ("2", TypeError), (2.0, TypeError), ([2], TypeError),
+                                        (10**30, ValueError)])
+def test_moments_refuses_bad_layer_counts_up_front(n, exc):
+    # 0, -1 and True were accepted; "2", 2.0, [2] gave raw messages; 10**30 hung allocating
+    with pytest.raises(exc, match="n_layers") as info:
+        Moments(n)
+    assert repr(n) in str(info.value)
+
+
+def test_moments_add_names_values():
+    with pytest.raises(TypeError, match="values must be an array of numbers.*'ab'"):
+        Moments(2).add("ab")
+    m = Moments(np.int64(2)).add(np.ones((3, 2)))
+    assert type(m.n_layers) is int and m.counts == [3, 3]

@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 
 import initmath
-from initmath.verification import CHECKS, DEFAULT_NETWORKS, LEVEL, predict, verify
+from initmath.verification import CHECKS, DEFAULT_NETWORKS, LEVEL, predict, verify, verify_all
 
 
 def test_every_check_is_a_registry_formula_and_hooked():
@@ -87,3 +87,42 @@ def test_cli_table_and_exit_status():
     assert bad.returncode == 1 and "FAIL" in bad.stdout
     unknown = _cli("no.such.formula")
     assert unknown.returncode == 2
+
+
+@pytest.mark.parametrize("progress", ["x", 3])
+def test_verify_all_refuses_a_progress_that_is_not_callable(progress):
+    # before: "'str' object is not callable", after the first check had been set up
+    with pytest.raises(TypeError, match=f"progress must be None or a callable.*{progress!r}"):
+        verify_all(progress=progress)
+
+
+@pytest.mark.parametrize("key", [3, None, ["he.variance"]])
+def test_registry_lookup_names_the_argument(key):
+    with pytest.raises(TypeError, match="name must be a formula name"):
+        initmath.formulas[key]
+
+
+def test_set_verifier_refuses_unknown_formulas_and_non_callables():
+    with pytest.raises(ValueError, match="unknown formula name 'no.such'"):
+        initmath.formulas.set_verifier("no.such", lambda: None)
+    before = initmath.formulas["he.variance"].verify
+    with pytest.raises(TypeError, match="verify must be callable, got 3"):
+        initmath.formulas.set_verifier("he.variance", 3)
+    assert initmath.formulas["he.variance"].verify is before
+
+
+@pytest.mark.parametrize("f", [initmath.simulate, predict])
+@pytest.mark.parametrize("value", ["1.0", True, -1.0, float("nan")])
+def test_std_value_is_checked_under_its_own_name(f, value):
+    with pytest.raises((TypeError, ValueError), match=f"std_value must .*{value!r}"):
+        f([4, 4], "relu", scheme="normal", std_value=value)
+
+
+@pytest.mark.parametrize("seed", ["1", 1.0, 1j, -1, True, [2]])
+def test_reference_seed_is_checked_like_simulate_seed(seed):
+    from initmath.reference import simulate_numpy
+
+    with pytest.raises((TypeError, ValueError), match="seed"):
+        simulate_numpy([2, 2], "relu", n_networks=2, seed=seed)
+    with pytest.raises((TypeError, ValueError), match="seed"):
+        initmath.simulate([2, 2], "relu", n_networks=2, seed=seed)
