@@ -523,6 +523,8 @@ _IN_CHILD = False
 _CHILD_CODE = "from initmath.kernels import _child_main; _child_main()"
 #: Exit status of the child when Numba could not write the cache (full disk, read-only).
 _CHILD_WRITE_FAILED = 3
+#: How many kernels this process had compiled by a child (for tests and diagnostics).
+child_compiles = 0
 
 
 def _warm_up(run: Any) -> None:
@@ -715,6 +717,8 @@ def _load(source: str, digest: str) -> ModuleType:
         module = _in_memory(source, digest)
     entry = getattr(module.run, "_entry", None)
     if entry is not None and not _IN_CHILD and not _compiled_on_disk(module):
+        global child_compiles
+        child_compiles += 1
         try:
             status = _compile_in_child(source, digest, entry.kdir)
         except BaseException:

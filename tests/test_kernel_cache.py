@@ -2,7 +2,9 @@
 
 Damage is always done to a temporary ``INITMATH_CACHE_DIR``, and every run that loads a
 damaged cache runs in a subprocess (a bad cache file used to crash the whole process). Compiles
-take 10-60 s, so one warm cache is built per module and copied for each case.
+take 10-60 s, so one warm cache is built per module (by two processes at once: the file lock)
+and copied for each case, and cases that recompile everything share one damaged cache. Those
+are marked ``slow``.
 """
 
 from __future__ import annotations
@@ -30,27 +32,52 @@ from initmath.activations import X, activation
 ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = """
-import json, warnings
+import json, os, signal, sys, threading, time, warnings
 import initmath
+from initmath import kernels
 from initmath.activations import activation
 from initmath.kernels import kernel_module
+interrupted = None
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
+    if "--interrupt" in sys.argv:  # Ctrl-C 2 s into the first call (while compiling)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        threading.Timer(2.0, os.kill, (os.getpid(), signal.SIGINT)).start()
+        t = time.time()
+        try:
+            initmath.simulate([16, 16, 16], "relu", n_networks=4, seed=0)
+        except KeyboardInterrupt:
+            interrupted = time.time() - t
+    t = time.time()
     r = initmath.simulate([16, 16, 16], "relu", n_networks=4, seed=0)
+    seconds = time.time() - t
 st = kernel_module(activation("relu")).run.stats
 print(json.dumps({"q": [float(v).hex() for v in r.q],
                   "warnings": [f"{w.category.__name__}: {w.message}" for w in caught],
-                  "hits": sum(st.cache_hits.values())}))
+                  "hits": sum(st.cache_hits.values()), "children": kernels.child_compiles,
+                  "interrupted": interrupted, "seconds": seconds}))
 """
 
 
-def run_child(cache: Path, home: Path, preexec=None) -> dict:
+def start_child(cache: Path, home: Path, preexec=None, args=()) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
     env.update(INITMATH_CACHE_DIR=str(cache), HOME=str(home), PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-c", CHILD], env=env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=900, preexec_fn=preexec, check=False)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return subprocess.Popen([sys.executable, "-c", CHILD, *args], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=preexec)
+
+
+def finish_child(proc: subprocess.Popen) -> dict:
+    try:
+        out, err = proc.communicate(timeout=900)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err[-3000:]
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def run_child(cache: Path, home: Path, preexec=None, args=()) -> dict:
+    return finish_child(start_child(cache, home, preexec, args))
 
 
 def tree(path: Path) -> dict[str, bytes | str]:
@@ -85,12 +112,21 @@ def assert_consistent(cache: Path) -> None:
 
 @pytest.fixture(scope="module")
 def warm(tmp_path_factory) -> tuple[Path, list[str]]:
-    """A cache holding the compiled relu kernel, and the results of its first run."""
+    """A cache holding the compiled relu kernel, and the results of its first run.
+
+    Built by two processes started together on the empty cache: each has the kernel compiled
+    by a child process; the children take turns (a file lock), and both runs agree.
+    """
     base = tmp_path_factory.mktemp("warm")
     cache, home = base / "cache", base / "home"
     home.mkdir()
-    first = run_child(cache, home)
-    assert first["warnings"] == [] and tree(home) == {}
+    procs = [start_child(cache, home) for _ in range(2)]
+    first, second = (finish_child(p) for p in procs)
+    for out in (first, second):
+        assert out["warnings"] == [] and out["children"] == 1 and out["hits"] == 1
+    assert first["q"] == second["q"]
+    assert tree(home) == {}
+    assert not [p.name for p in cache.rglob("*") if ".tmp" in p.name]
     assert_consistent(cache)
     return cache, first["q"]
 
@@ -109,77 +145,90 @@ def numba_file(cache: Path, function: str, suffix: str) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_warm_cache_is_loaded_not_recompiled(warm, tmp_path):
     cache, outside, home = damaged(warm, tmp_path)
     before = tree(cache)
     out = run_child(cache, home)
     assert out["q"] == warm[1] and out["hits"] == 1 and out["warnings"] == []
+    assert out["children"] == 0  # nothing to compile
     assert tree(cache) == before
 
 
+@pytest.mark.slow
 def test_corrupt_numba_files_are_dropped_and_recompiled(warm, tmp_path):
     # random bytes in the entry point's data file (a segfault before), a truncated index
     # (EOFError on every later run before) and a truncated data file
     cache, outside, home = damaged(warm, tmp_path)
+    bad = {}
     numba_file(cache, "run", ".nbc").write_bytes(np.random.default_rng(0).bytes(4096))
     index = numba_file(cache, "network", ".nbi")
     index.write_bytes(index.read_bytes()[:40])
     data = numba_file(cache, "draw_weights", ".nbc")
     data.write_bytes(data.read_bytes()[:1000])
+    for f in (numba_file(cache, "run", ".nbc"), index, data):
+        bad[f] = f.read_bytes()
     out = run_child(cache, home)
-    assert out["q"] == warm[1] and out["warnings"] == [] and out["hits"] == 0
+    assert out["q"] == warm[1] and out["warnings"] == [] and out["children"] == 1
+    for f, damage in bad.items():  # each damaged file was dropped and written afresh
+        assert f.read_bytes() != damage
     assert_consistent(cache)
     assert tree(home) == {} and tree(outside) == {}
     again = run_child(cache, home)  # and the repaired cache is then used
-    assert again["q"] == warm[1] and again["hits"] == 1
+    assert again["q"] == warm[1] and again["hits"] == 1 and again["children"] == 0
 
 
-def test_garbled_source_and_manifest_are_replaced(warm, tmp_path):
-    # invalid UTF-8 in the kernel module (UnicodeDecodeError forever before), garbage manifest
-    cache, outside, home = damaged(warm, tmp_path)
-    (py,) = (cache / "kernels").glob("*.py")
-    py.write_bytes(py.read_bytes()[:500] + b"\xff\xfe\x80 garbage \xc3")
-    (manifest,) = (cache / "kernels").glob("*.sha256")
-    manifest.write_bytes(np.random.default_rng(1).bytes(300))
-    out = run_child(cache, home)
-    assert out["q"] == warm[1] and out["warnings"] == []
-    assert_consistent(cache)
-    assert tree(home) == {}
-
-
-def test_planted_symlinks_are_not_followed(warm, tmp_path):
-    # the module, the manifest and Numba's __pycache__ replaced by links to files outside
-    # the cache holding exactly what was there: none may be read through or written through
+@pytest.mark.slow
+def test_garbled_source_and_planted_symlinks_are_replaced(warm, tmp_path):
+    # Several damages at once (each makes every Numba file untrustworthy, so one recompile
+    # serves them all): invalid UTF-8 in the kernel module (UnicodeDecodeError forever
+    # before); the manifest and Numba's __pycache__ replaced by links to copies outside the
+    # cache of exactly what was there (not to be read through or written through).
     cache, outside, home = damaged(warm, tmp_path)
     kdir = cache / "kernels"
     (py,) = kdir.glob("*.py")
+    py.write_bytes(py.read_bytes()[:500] + b"\xff\xfe\x80 garbage \xc3")
     (manifest,) = kdir.glob("*.sha256")
-    for f in (py, manifest):
-        shutil.copy(f, outside / f.name)
-        f.unlink()
-        f.symlink_to(outside / f.name)
+    shutil.copy(manifest, outside / manifest.name)
+    manifest.unlink()
+    manifest.symlink_to(outside / manifest.name)
     shutil.copytree(kdir / "__pycache__", outside / "pycache")
     shutil.rmtree(kdir / "__pycache__")
     (kdir / "__pycache__").symlink_to(outside / "pycache", target_is_directory=True)
     before = tree(outside)
     out = run_child(cache, home)
-    assert out["q"] == warm[1] and out["warnings"] == [] and out["hits"] == 0
+    assert out["q"] == warm[1] and out["warnings"] == [] and out["children"] == 1
     assert tree(outside) == before
     assert not any(p.is_symlink() for p in kdir.rglob("*"))
     assert_consistent(cache)
+    assert tree(home) == {}
 
 
+def test_garbage_manifest_and_linked_module_are_damaged_entries(tmp_path):
+    # the two damages the combined case above leaves out, on the readers directly
+    (tmp_path / "m").write_bytes(np.random.default_rng(1).bytes(300))
+    assert kc.read_manifest(tmp_path / "m", "0123456789abcdef0123") is None
+    (tmp_path / "outside.py").write_text("x = 1\n")
+    (tmp_path / "initmath_kernel_0123456789abcdef0123.py").symlink_to(tmp_path / "outside.py")
+    assert kc.read_nofollow(tmp_path / "initmath_kernel_0123456789abcdef0123.py") is None
+
+
+@pytest.mark.slow
 def test_unusable_cache_falls_back_to_memory_with_one_warning(warm, tmp_path):
+    # and Ctrl-C during that in-memory compile acts once it is done, leaving the compiled
+    # kernel in place: the next simulate neither fails nor compiles again
     cache, outside, home = damaged(warm, tmp_path)
     os.chmod(cache, 0o777)  # world-writable: anyone could plant pickles
     before = tree(cache)
-    out = run_child(cache, home)
-    assert out["q"] == warm[1]
+    out = run_child(cache, home, args=["--interrupt"])
+    assert out["interrupted"] is not None and out["interrupted"] > 2.0
+    assert out["q"] == warm[1] and out["seconds"] < 5.0 and out["children"] == 0
     assert len(out["warnings"]) == 1 and out["warnings"][0].startswith("KernelCacheWarning")
     assert "world-writable" in out["warnings"][0]
     assert tree(cache) == before and tree(home) == {}
 
 
+@pytest.mark.slow
 def test_full_disk_while_numba_writes_falls_back(warm, tmp_path):
     # the entry point must be recompiled, and its 0.5 MB data file cannot be written
     cache, outside, home = damaged(warm, tmp_path)
