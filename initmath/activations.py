@@ -14,13 +14,20 @@ refused: nothing here ever evaluates or sympifies user text.
 from __future__ import annotations
 
 import functools
+import keyword
+import math
 import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import mpmath
 import numpy as np
 import sympy as sp
+from sympy.codegen import cfunctions
+from sympy.codegen.cfunctions import expm1, isnan, log1p
+from sympy.core.function import AppliedUndef
+from sympy.printing.numpy import NumPyPrinter
 
 from ._checks import nonnegative_real
 from .torch_gain import split_spec
@@ -144,12 +151,12 @@ class Activation:
     @functools.cached_property
     def scalar(self) -> Callable[[float], float]:
         """Scalar :math:`\\phi` using only :mod:`math`: Numba's ``njit`` compiles it as is."""
-        return sp.lambdify(X, _numeric(self._bound().expr), modules="math")
+        return _scalar(self._bound().expr)
 
     @functools.cached_property
     def scalar_derivative(self) -> Callable[[float], float]:
         """Scalar :math:`\\phi'` using only :mod:`math`, for Numba."""
-        return sp.lambdify(X, _numeric(self._bound().derivative), modules="math")
+        return _scalar(self._bound().derivative)
 
     @functools.cached_property
     def mpmath(self) -> Callable[[Any], Any]:
@@ -164,12 +171,334 @@ class Activation:
         return f"Activation({self.name!r}, {self.expr})"
 
 
-def stable(expr: sp.Expr) -> sp.Expr:
-    """An expression equal to ``expr`` whose printed code is numerically stable.
+# -- numerically stable forms ---------------------------------------------------------------
+class isinf(cfunctions.isinf):  # noqa: N801 - the printers look the name up as "isinf"
+    """``isinf(x)``, left undecided for a real symbol.
 
-    (Placeholder: returns ``expr`` unchanged.)
+    SymPy's own ``isinf`` is False for any real symbol (real means finite there), so a
+    ``Piecewise`` branch on it would vanish; this one stays and prints as ``math.isinf`` or
+    ``numpy.isinf``. For every real number it is False, so :func:`stable` stays exact.
     """
+
+    @classmethod
+    def eval(cls, arg: sp.Expr) -> sp.Basic | None:
+        if arg.is_number:
+            return sp.true if arg.is_infinite else sp.false
+        return None
+
+
+# ---------------------------------------------------------------
+#: Functions an activation may use: each one is printed by SymPy's math, NumPy and mpmath
+#: printers, and its derivative stays in the set. (``Abs``, ``Max`` and ``Min`` are rewritten
+#: as ``Piecewise`` by :func:`register_activation`: their derivatives would be ``sign`` and
+#: ``Heaviside``.)
+_FUNCTIONS: frozenset[type] = frozenset({
+    sp.exp, sp.log, sp.sin, sp.cos, sp.tanh, sp.sinh, sp.cosh, sp.atan, sp.asinh, sp.erf, sp.erfc,
+    sp.Abs, sp.Max, sp.Min, sp.Piecewise, expm1, log1p,
+})
+#: Arithmetic, numbers and logic allowed around them. Classes are compared exactly, never by
+#: isinstance: a subclass could carry its own printing method, i.e. its own code.
+_STRUCTURE: frozenset[type] = frozenset({
+    sp.Add, sp.Mul, sp.Pow, sp.Symbol, sp.Dummy,
+    sp.Integer, sp.Rational, sp.Float, type(sp.S.Zero), type(sp.S.One), type(sp.S.NegativeOne),
+    type(sp.S.Half), type(sp.pi), type(sp.E), type(sp.EulerGamma),
+    sp.StrictLessThan, sp.LessThan, sp.StrictGreaterThan, sp.GreaterThan, sp.And, sp.Or, sp.Not,
+    type(sp.true), type(sp.false), sp.functions.elementary.piecewise.ExprCondPair,
+})
+#: Only in expressions :func:`stable` generated (its NaN and infinity guards).
+_GUARDS: frozenset[type] = frozenset({isnan, isinf, type(sp.nan), type(sp.oo),
+                                      type(sp.S.NegativeInfinity)})
+_REFUSED_HINT = {
+    "sign": "write it with Piecewise",
+    "Heaviside": "write it with Piecewise",
+    "DiracDelta": "a distribution is not an activation",
+}
+
+
+def _check_expr(expr: sp.Basic, what: str = "expr", *, guards: bool = True) -> None:
+    """Refuse anything the printers, the derivative or the moments cannot handle.
+
+    Runs before any code is generated from ``expr``. Every node's class must be one of a
+    fixed set (compared exactly, so a ``Function`` or subclass whose name is Python code is
+    refused), and every symbol name must be a plain identifier that is not a keyword, so that
+    nothing user-chosen reaches generated source as code.
+    """
+    allowed = _FUNCTIONS | _STRUCTURE | (_GUARDS if guards else frozenset())
+    for node in sp.preorder_traversal(expr):
+        kind = type(node)
+        if kind in (sp.Symbol, sp.Dummy):
+            name = node.name
+            if not (isinstance(name, str) and name.isidentifier()) or keyword.iskeyword(name):
+                raise ValueError(
+                    f"{what} has a symbol whose name {name!r} is not a plain Python identifier"
+                )
+            continue
+        if kind is sp.Float and not node.is_finite:
+            raise ValueError(f"{what} contains the non-finite number {node}: {expr!r}")
+        if kind in allowed:
+            continue
+        if node is sp.I or (isinstance(node, sp.Expr) and node.is_number and (
+            node.is_extended_real is False
+        )):
+            raise ValueError(
+                f"{what} is complex ({node!r} appears in {expr!r}); an activation is real"
+            )
+        if node in (sp.oo, -sp.oo, sp.zoo, sp.nan):
+            raise ValueError(f"{what} contains the non-finite number {node}: {expr!r}")
+        if isinstance(node, AppliedUndef):
+            raise ValueError(
+                f"{what} uses the undefined function {kind.__name__!r} in {expr!r}; write it "
+                "out with SymPy's functions"
+            )
+        label = getattr(kind, "__name__", "?")
+        hint = _REFUSED_HINT.get(label, "")
+        names = ", ".join(sorted(f.__name__ for f in _FUNCTIONS))
+        raise ValueError(
+            f"{what} uses {label!r}{' (' + hint + ')' if hint else ''}, which initmath cannot "
+            f"print, differentiate and integrate reliably; allowed functions: {names}. "
+            f"Got {expr!r}"
+        )
+
+
+def _split_add(expr: sp.Add, i: int) -> tuple[sp.Expr, sp.Expr, list[sp.Expr]]:
+    # term i of an Add as (x-free coefficient, x-dependent factor), and the other terms
+    terms = list(expr.args)
+    coeff, dep = terms[i].as_independent(X, as_Add=False)
+    return coeff, dep, terms[:i] + terms[i + 1:]
+
+
+def _local_rules(expr: sp.Expr) -> sp.Expr:
+    """Rewrites that remove cancellation: ``c - c tanh(u)^2``, ``c ± c erf(u)``."""
+    if expr.is_Atom:
+        return expr
+    args = [_local_rules(a) for a in expr.args]
+    expr = expr.func(*args) if args != list(expr.args) else expr
+    if not isinstance(expr, sp.Add):
+        return expr
+    for i in range(len(expr.args)):
+        c, dep, others = _split_add(expr, i)
+        if dep.is_Pow and isinstance(dep.base, sp.tanh) and dep.exp == 2 and -c in others:
+            others.remove(-c)  # c (1 - tanh(u)^2) = c sech(u)^2 = 4c / (e^u + e^-u)^2
+            u = dep.base.args[0]
+            return sp.Add(_local_rules(sp.Add(*others)), 4 * -c / (sp.exp(u) + sp.exp(-u)) ** 2)
+        if isinstance(dep, sp.erf) and (c in others or -c in others):
+            u = dep.args[0] if c in others else -dep.args[0]
+            others.remove(c if c in others else -c)
+            # c (1 + erf(u)) = c erfc(-u); SymPy would print erfc(-u) as 2 - erfc(u), which
+            # cancels for u < 0, so that side is written erfc(|u|).
+            tail = sp.Piecewise((1 + sp.erf(u), u >= 0), (sp.erfc(sp.Abs(u)), True))
+            return sp.Add(_local_rules(sp.Add(*others)), c * tail)
     return expr
+
+
+def _final_rules(expr: sp.Expr) -> sp.Expr:
+    """``c e^v - c`` to ``c expm1(v)``; ``log(1 + w)`` to ``log1p(w)``."""
+    if expr.is_Atom:
+        return expr
+    args = [_final_rules(a) for a in expr.args]
+    expr = expr.func(*args) if args != list(expr.args) else expr
+    if isinstance(expr, sp.log):
+        arg = expr.args[0]
+        if isinstance(arg, sp.Add) and sp.S.One in arg.args:
+            return log1p(arg - 1)
+        return expr
+    if isinstance(expr, sp.Add):
+        for i in range(len(expr.args)):
+            c, dep, others = _split_add(expr, i)
+            if isinstance(dep, sp.exp) and -c in others:
+                others.remove(-c)
+                return _final_rules(sp.Add(*others, c * expm1(dep.args[0])))
+    return expr
+
+
+def _positive_poly(p: sp.Expr, t: sp.Dummy) -> bool:
+    # A polynomial in t > 0 with positive (x-free) coefficients: positive, and no cancellation.
+    try:
+        coeffs = sp.Poly(p, t).all_coeffs()
+    except sp.PolynomialError:
+        return False
+    return all(c == 0 or (c.is_number and c.is_positive) for c in coeffs)
+
+
+def _strip_t(p: sp.Expr, t: sp.Dummy) -> tuple[int, sp.Expr]:
+    # p = t^n * p1 with p1(0) != 0
+    poly = sp.Poly(p, t)
+    n = min(m[0] for m in poly.monoms())
+    return n, sp.expand(sp.cancel(p / t**n))
+
+
+def _rational(expr: sp.Expr, t: sp.Dummy, log_t: sp.Expr) -> sp.Expr:
+    """Rewrite ``expr`` (a function of ``t = e^{-|u|}`` in ``(0, 1]``) so no part overflows."""
+    if not expr.has(t):
+        return expr
+    if isinstance(expr, sp.Add):
+        return sp.Add(*[_rational(a, t, log_t) for a in expr.args])
+    if isinstance(expr, sp.log):
+        arg = sp.cancel(expr.args[0])
+        num, den = arg.as_numer_denom()
+        if _positive_poly(num, t) and _positive_poly(den, t):
+            a, p1 = _strip_t(num, t)
+            b, q1 = _strip_t(den, t)
+            c0p, c0q = p1.subs(t, 0), q1.subs(t, 0)
+            parts = [(a - b) * log_t, sp.log(c0p / c0q)]
+            parts.append(sp.log(sp.expand(p1 / c0p)))
+            parts.append(-sp.log(sp.expand(q1 / c0q)))
+            return sp.Add(*parts)
+        return expr
+    if expr.is_rational_function(t):
+        r = sp.cancel(expr)
+        num, den = r.as_numer_denom()
+        if _positive_poly(den, t):
+            return sp.factor(num, t) / sp.factor(den, t)
+        return expr
+    if isinstance(expr, (sp.Mul, sp.Pow)) or expr.args:
+        return expr.func(*[_rational(a, t, log_t) for a in expr.args])
+    return expr
+
+
+def _sign_on(u: sp.Expr, region: sp.Basic) -> int | None:
+    """+1 if u >= 0 wherever ``region`` holds, -1 if u < 0 there, None if unknown/mixed."""
+    if u.is_nonnegative:
+        return 1
+    if u.is_negative:
+        return -1
+    if (u.free_symbols - {X}) or (region is not sp.true and region.free_symbols - {X}):
+        return None
+    try:
+        where = sp.S.Reals if region is sp.true else region.as_set()
+        pos = sp.solveset(u >= 0, X, sp.S.Reals)
+        if where.intersect(pos) is sp.S.EmptySet:
+            return -1
+        if where.is_subset(pos):
+            return 1
+    except (NotImplementedError, TypeError, ValueError):
+        return None
+    return None
+
+
+def _split_exp(expr: sp.Expr, region: sp.Basic) -> sp.Expr:
+    """Write every ``exp(k u)`` as a power of ``e^{-|u|}`` on each side of ``u = 0``."""
+    atoms = [a for a in expr.atoms(sp.exp) if X in a.free_symbols]
+    if not atoms:
+        return expr
+    arg0 = atoms[0].args[0]
+    u = -arg0 if arg0.could_extract_minus_sign() else arg0
+    group: list[tuple[sp.exp, sp.Rational]] = []
+    for a in atoms:
+        k = sp.cancel(a.args[0] / u)
+        if k.is_Rational:
+            group.append((a, k))
+    g = sp.Rational(math.gcd(*[int(k.p) for _, k in group]), math.lcm(*[int(k.q) for _, k in group]))
+    u = u * g
+    t = sp.Dummy("t", positive=True)
+    sign = _sign_on(u, region)
+    branches = []
+    for side in (1, -1):
+        if sign is not None and sign != side:
+            continue
+        # side +1: t = e^{-u} <= 1 and e^{k g u} = t^{-k}; side -1: t = e^{u} and e^{k g u} = t^k
+        sub = {a: t ** (-side * int(k / g)) for a, k in group}
+        body = _rational(expr.xreplace(sub), t, -side * u)
+        body = body.xreplace({t: sp.exp(-side * u)})
+        branches.append((body, u >= 0 if side == 1 else sp.true))
+    if len(branches) == 1:
+        return branches[0][0]
+    return sp.Piecewise(*branches)
+
+
+def _stabilize(expr: sp.Expr, region: sp.Basic) -> sp.Expr:
+    if isinstance(expr, sp.Piecewise):
+        return sp.Piecewise(*[(_stabilize(e, c), c) for e, c in expr.args])
+    return _final_rules(_split_exp(_local_rules(expr), region))
+
+
+def _limit_at(expr: sp.Expr, side: int) -> sp.Expr | None:
+    """lim of ``expr`` as x -> side * oo, or None if SymPy cannot say."""
+    target = side * sp.oo
+    pieces = expr.args if isinstance(expr, sp.Piecewise) else ((expr, sp.true),)
+    for piece, cond in pieces:
+        holds = cond if cond is sp.true else cond.subs(X, target)
+        if holds is sp.true:
+            try:
+                value = sp.limit(piece, X, target)
+            except (NotImplementedError, TypeError, ValueError, ArithmeticError):
+                return None
+            if value.has(sp.Limit, sp.AccumBounds, sp.nan, sp.zoo) or not (
+                value.is_extended_real
+            ):
+                return None
+            return value
+        if holds is not sp.false:
+            return None
+    return None
+
+
+def _indeterminate_at(expr: sp.Expr, side: int) -> bool:
+    # Evaluate in IEEE arithmetic (math functions) at +-inf; parameters at a generic value.
+    generic = {s: sp.Rational(1, 2) for s in expr.free_symbols - {X}}
+    f = sp.lambdify(X, sp.N(expr.subs(generic), 20), modules="math")
+    try:
+        value = f(side * math.inf)
+    except (ArithmeticError, ValueError, TypeError):
+        return True
+    return not isinstance(value, (int, float)) or math.isnan(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _stable(expr: sp.Expr) -> sp.Expr:
+    folded = sp.piecewise_fold(expr)
+    core = _stabilize(folded, sp.true)
+    guards: list[tuple[sp.Expr, sp.Basic]] = [(sp.nan, isnan(X))]
+    for side in (1, -1):
+        if _indeterminate_at(core, side):
+            value = _limit_at(folded, side)
+            if value is not None:
+                guards.append((value, isinf(X) & (X > 0 if side == 1 else X < 0)))
+    pieces = core.args if isinstance(core, sp.Piecewise) else ((core, sp.true),)
+    return sp.Piecewise(*guards, *pieces)
+
+
+def stable(expr: sp.Expr) -> sp.Expr:
+    """An expression equal to ``expr`` (for real :data:`X`) whose printed code is stable.
+
+    ``expr`` is an activation or derivative in :data:`X`, possibly with parameter symbols
+    (they stay symbols). The result is built from ``expr`` by exact identities only:
+
+    * every :math:`e^{ku}` (``u`` in ``x``, ``k`` rational) is written on each side of
+      :math:`u = 0` as a power of :math:`t = e^{-|u|} \\in (0, 1]`, the rational functions of
+      ``t`` are cancelled and logarithms split, so that for instance
+
+      .. math::
+          \\log(1 + e^x) = \\begin{cases} x + \\operatorname{log1p}(e^{-x}) & x \\ge 0 \\\\
+          \\operatorname{log1p}(e^x) & x < 0\\end{cases},\\qquad
+          \\frac{e^{-x}}{(1+e^{-x})^2} = \\frac{e^{-|x|}}{(1 + e^{-|x|})^2};
+
+    * :math:`c\\,e^v - c \\to c\\,\\operatorname{expm1}(v)`,
+      :math:`\\log(1 + w) \\to \\operatorname{log1p}(w)`,
+      :math:`1 \\pm \\operatorname{erf}(u) \\to \\operatorname{erfc}(\\mp u)`,
+      :math:`1 - \\tanh^2 u \\to 4/(e^u + e^{-u})^2` (then split as above);
+    * a first branch returns NaN for a NaN input (``isnan``, printed as ``math.isnan`` /
+      ``numpy.isnan``), and where IEEE arithmetic would meet :math:`\\infty \\cdot 0` at
+      :math:`x = \\pm\\infty` (GELU, SiLU) a branch (``isinf``) returns the limit.
+
+    Printed with :func:`sympy.pycode` (``math`` functions, lazy ``if``/``else``) or by
+    :func:`sympy.lambdify` with the branch-safe NumPy printer used for
+    :attr:`Activation.numpy`, no branch overflows for any finite input.
+
+    Raises
+    ------
+    TypeError
+        ``expr`` is not a SymPy expression.
+    ValueError
+        ``expr`` uses a function or symbol that cannot be printed safely (see
+        :func:`register_activation`).
+    """
+    if not isinstance(expr, sp.Expr):
+        raise TypeError(f"expr must be a SymPy expression, got {type(expr).__name__}: {expr!r}")
+    _check_expr(expr)
+    if isinstance(expr, sp.Piecewise) and expr.args[0] == (sp.nan, isnan(X)):
+        return expr  # already stable
+    return _stable(expr)
 
 
 def _param_value(value: object, name: str) -> sp.Expr:
@@ -198,15 +527,64 @@ def _numeric(expr: sp.Expr) -> sp.Expr:
     return sp.N(expr, 20)
 
 
+class _BranchSafePrinter(NumPyPrinter):
+    """NumPy printer whose ``Piecewise`` evaluates each branch only where it is taken.
+
+    ``numpy.select`` (SymPy's default) evaluates every branch everywhere: ELU's
+    :math:`e^x - 1` overflows (and warns) at large positive x although that branch is unused.
+    Here every branch becomes a pair of lambdas handed to :func:`_piecewise`, which calls the
+    value lambda on the masked inputs only. Valid for expressions in :data:`X` alone.
+    """
+
+    def _print_Piecewise(self, expr: sp.Piecewise) -> str:
+        v = X.name
+        pairs = ", ".join(
+            f"(lambda {v}: {self._print(cond)}, lambda {v}: {self._print(val)})"
+            for val, cond in expr.args
+        )
+        return f"_piecewise({v}, {pairs})"
+
+
+def _piecewise(x: np.ndarray, *branches: tuple[Callable, Callable]) -> np.ndarray:
+    """First branch whose condition holds, evaluated on its own inputs only (NaN if none)."""
+    arr = np.asarray(x, dtype=np.float64)
+    flat = arr.reshape(-1)
+    out = np.full(flat.shape, np.nan)
+    todo = np.arange(flat.size)
+    for cond, value in branches:
+        if todo.size == 0:
+            break
+        sub = flat[todo]
+        hit = np.broadcast_to(np.asarray(cond(sub), dtype=bool), sub.shape)
+        chosen = todo[hit]
+        if chosen.size:
+            out[chosen] = np.broadcast_to(value(flat[chosen]), chosen.shape)
+        todo = todo[~hit]
+    return out.reshape(arr.shape)
+
+
 def _vectorize(expr: sp.Expr) -> Callable[[np.ndarray], np.ndarray]:
     # scipy supplies a vectorized erf; lambdify's "numpy" module alone has none.
-    f = sp.lambdify(X, _numeric(expr), modules=[{"erf": _erf, "erfc": _erfc}, "numpy"])
+    code = _numeric(stable(expr))
+    if code.free_symbols - {X}:
+        raise ValueError(f"a NumPy form needs every parameter bound, got {expr}")
+    namespace = {"erf": _erf, "erfc": _erfc, "_piecewise": _piecewise}
+    printer = _BranchSafePrinter({
+        "fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
+        "user_functions": {k: k for k in namespace},
+    })
+    f = sp.lambdify(X, code, modules=[namespace, "numpy"], printer=printer)
 
     def apply(x: np.ndarray) -> np.ndarray:
         arr = np.asarray(x, dtype=np.float64)
-        return np.broadcast_to(f(arr), arr.shape).astype(np.float64)
+        return np.array(np.broadcast_to(f(arr), arr.shape), dtype=np.float64)
 
     return apply
+
+
+def _scalar(expr: sp.Expr) -> Callable[[float], float]:
+    # Python's conditional expression evaluates only the branch taken.
+    return sp.lambdify(X, _numeric(stable(expr)), modules="math")
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -251,6 +629,9 @@ def _builtin() -> dict[str, Activation]:
 
 
 _REGISTRY: dict[str, Activation] = _builtin()
+_PROBE = np.array([-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0])
+#: Names a parameter may not have: the generated code uses them.
+_RESERVED = frozenset({"math", "numpy", "np", "mpmath", "scipy", "numba", "p", "nan", "inf"})
 _ALIASES = {"identity": "linear", "swish": "silu", "prelu": "leaky_relu"}
 
 
@@ -339,30 +720,67 @@ def register_activation(
         )
     if not isinstance(expr, sp.Expr):
         raise TypeError(f"expr must be a SymPy expression, got {type(expr).__name__}: {expr!r}")
-    if not isinstance(name, str) or not name.isidentifier():
-        raise ValueError(f"name must be an identifier-like string, got {name!r}")
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        raise ValueError(f"name must be a Python identifier that is not a keyword, got {name!r}")
     key = name.lower()
+    if key in _ALIASES:
+        raise ValueError(
+            f"name {name!r} is an alias of the built-in {_ALIASES[key]!r}: an activation "
+            "registered under it could never be looked up; choose another name"
+        )
     if key in _REGISTRY and not replace:
         raise ValueError(f"activation {name!r} is already registered; pass replace=True")
+    for arg, val in (("citation", citation), ("description", description)):
+        if val is not None and not isinstance(val, str):
+            raise TypeError(f"{arg} must be a string, got {val!r}")
+    # Nothing below generates or runs code before this check: classes are whitelisted
+    # exactly, symbol names must be identifiers.
+    _check_expr(expr, "expr", guards=False)
+    if not isinstance(replace, (bool, np.bool_)):
+        raise TypeError(f"replace must be a bool, got {replace!r}")
+    if params is not None and not isinstance(params, Mapping):
+        raise TypeError(f"params must be a mapping of SymPy symbols to numbers, got {params!r}")
     params = dict(params or {})
     for p, v in params.items():
-        if not isinstance(p, sp.Symbol):
+        if type(p) is not sp.Symbol:
             raise TypeError(f"params keys must be SymPy symbols, got {p!r}")
-        _param_value(v, f"{name} {p.name}")
+        _check_expr(p, "params")
+        if p not in expr.free_symbols:
+            raise ValueError(f"params has {p!r}, which does not appear in expr {expr!r}")
+        _param_value(v, f"params[{p.name!r}]")
+    if symbol is not None and type(symbol) not in (sp.Symbol, sp.Dummy):
+        raise TypeError(f"symbol must be a SymPy Symbol, got {symbol!r}")
     free = expr.free_symbols - set(params)
     if symbol is None:
         if len(free) != 1:
             raise ValueError(
-                f"expr must have exactly one variable besides its params, got {sorted(map(str, free))}"
+                "expr must have exactly one variable besides its params, got "
+                f"{sorted(map(str, free))} in {expr!r}"
             )
         (symbol,) = free
     elif symbol not in free or len(free) != 1:
-        raise ValueError(f"symbol {symbol!r} must be the only free variable of expr {expr}")
-    body = expr.subs(symbol, X)
+        raise ValueError(f"symbol {symbol!r} must be the only free variable of expr {expr!r}")
+    names = [s.name for s in params] + [X.name]
+    if len(set(names)) != len(names) or any(n in _RESERVED for n in names[:-1]):
+        raise ValueError(
+            f"params names must be distinct, not {X.name!r} and not one of "
+            f"{sorted(_RESERVED)}; got {names[:-1]}"
+        )
+    # |u|, max, min become Piecewise, whose derivative is again a Piecewise (not sign or
+    # Heaviside, which neither the printers nor the moments handle).
+    body = sp.piecewise_fold(
+        expr.subs(symbol, X).rewrite(sp.Piecewise)
+        if expr.has(sp.Abs, sp.Max, sp.Min) else expr.subs(symbol, X)
+    )
     act = Activation(key, body, params, citation, description)
-    probe = act.numpy(np.array([-2.0, -0.5, 0.0, 0.5, 2.0]))
+    _check_expr(act.derivative, "the derivative of expr", guards=False)
+    values = [mpmath.mpmathify(act.mpmath(mpmath.mpf(float(v)))) for v in _PROBE]
+    if not all(isinstance(v, mpmath.mpf) for v in values):
+        raise ValueError(f"expr {expr!r} takes complex values on [-2, 2]: {values}")
+    with np.errstate(all="ignore"):
+        probe = act.numpy(_PROBE)
     if not np.all(np.isfinite(probe)):
-        raise ValueError(f"activation {name!r} is not finite on [-2, 2]: {probe}")
+        raise ValueError(f"expr {expr!r} is not finite on [-2, 2]: {probe}")
     _REGISTRY[key] = act
     return act
 

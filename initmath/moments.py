@@ -24,15 +24,17 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 from dataclasses import dataclass
 
 import mpmath
+import numpy as np
 import sympy as sp
 
 from ._checks import positive_real
 from .activations import X, Activation, activation
 
-__all__ = ["Q", "Moment", "derivative_moment", "moment", "symbolic_moment"]
+__all__ = ["MAX_POWER", "Q", "Moment", "derivative_moment", "moment", "symbolic_moment"]
 
 #: The second moment of the pre-activation, as a SymPy symbol.
 Q = sp.Symbol("q", positive=True)
@@ -171,6 +173,8 @@ def symbolic_moment(act: object, k: int = 2, *, derivative: bool = False) -> sp.
     """
     a = act if isinstance(act, Activation) else activation(act)
     kk = _power(k)
+    if not isinstance(derivative, (bool, np.bool_)):
+        raise TypeError(f"derivative must be a bool, got {derivative!r}")
     return _symbolic(a.derivative if derivative else a.expr, kk)
 
 
@@ -200,12 +204,18 @@ def _numeric(expr: sp.Expr, q: float, k: int) -> tuple[float, float]:
 
 
 # -- public ---------------------------------------------------------------------------------
+#: The largest power :func:`moment` accepts: the exact path expands :math:`\phi^k`
+#: symbolically, whose cost grows quickly with k (SELU at k = 16 already takes minutes).
+MAX_POWER = 16
+
+
 def _power(k: object) -> int:
-    if isinstance(k, bool) or not isinstance(k, int):
-        raise TypeError(f"k must be a positive integer, got {k!r}")
-    if k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
-    return k
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral):
+        raise TypeError(f"k must be an integer in 1..{MAX_POWER}, got {k!r}")
+    kk = int(k)
+    if not 1 <= kk <= MAX_POWER:
+        raise ValueError(f"k must be an integer in 1..{MAX_POWER}, got {k!r}")
+    return kk
 
 
 def _compute(act_spec: object, q: float, k: int, derivative: bool) -> Moment:
@@ -234,7 +244,7 @@ def moment(activation: object, q: float = 1.0, k: int = 2) -> Moment:
     q : float
         Second moment of the pre-activation, > 0.
     k : int
-        Power, >= 1.
+        Power, an integer (any integer type, not bool) in ``1..MAX_POWER`` (16).
 
     Returns
     -------
