@@ -109,11 +109,14 @@ def install_crosscheck(python: Path) -> None:
             print(f"dev.py: no local wheel for {req}; its cross-check tests will be skipped")
 
 
-def cmd_test(args: list[str], crosscheck: bool) -> int:
+def cmd_test(args: list[str], crosscheck: bool, slow: bool = False) -> int:
     python = ensure_env()
     if crosscheck:
         install_crosscheck(python)
-    return _run([python, "-m", "pytest", *args])
+    # pyproject's addopts leave out the tests marked slow (each compiles Numba kernels from
+    # scratch, e.g. the kernel cache's corruption and Ctrl-C cases); --slow runs just those.
+    marker = ["-m", "slow"] if slow else []
+    return _run([python, "-m", "pytest", *marker, *args])
 
 
 def _package_digest() -> str:
@@ -164,6 +167,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also install PyTorch from a wheel on this machine, if any, for cross-check tests",
     )
+    t.add_argument(
+        "--slow",
+        action="store_true",
+        help="run only the tests marked slow (they compile kernels from scratch; minutes)",
+    )
     sub.add_parser("book", help="build the HTML book (extra arguments go to jupyter-book)")
     sub.add_parser(
         "check-html",
@@ -176,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         # standard library only: no .venv needed
         return _run([sys.executable, ROOT / "tools" / "check_html.py", *rest])
     if ns.command == "test":
-        return cmd_test(rest, ns.crosscheck)
+        return cmd_test(rest, ns.crosscheck, ns.slow)
     if ns.command == "book":
         return cmd_book(rest)
     ensure_env()
