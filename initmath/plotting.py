@@ -64,8 +64,9 @@ def plot_moments(
 ) -> None:
     """Simulated per-layer estimates with ``z``-standard-error bars, and the prediction.
 
-    ``quantity`` is ``"q"`` (pre-activation second moment) or ``"grad"`` (gradient second
-    moment). Layers are numbered from 1. ``predicted`` has one real value per layer (not
+    ``result`` is a :class:`~initmath.SimulationResult` or any object with the same per-layer
+    arrays (``q``, ``q_se``; ``grad_q``, ``grad_q_se``). ``quantity`` is ``"q"``
+    (pre-activation second moment) or ``"grad"`` (gradient second moment). Layers are numbered from 1. ``predicted`` has one real value per layer (not
     NaN), ``z`` is >= 0.
 
     Raises
@@ -74,8 +75,8 @@ def plot_moments(
         For an invalid argument (named in the message), before anything is drawn.
     """
     _check_axes(ax, "ax")
-    _check_result(result)
     quantity = choice(quantity, "quantity", ("q", "grad"))
+    _check_estimates(result, ("q", "q_se") if quantity == "q" else ("grad_q", "grad_q_se"))
     if not isinstance(label, str):
         raise TypeError(f"label must be a string, got {label!r}")
     z = nonnegative_real(z, "z")
@@ -134,6 +135,18 @@ def plot_histograms(
     ax.legend(fontsize=8)
     return fig
 
+
+
+def _check_estimates(result: object, attrs: tuple[str, str]) -> None:
+    # Anything with per-layer estimates and standard errors as attributes: a
+    # SimulationResult, or a chapter's own record of one (e.g. a fitted curve).
+    for attr in attrs:
+        value = getattr(result, attr, None)
+        if isinstance(value, (str, bytes)) or value is None or np.ndim(value) != 1:
+            raise TypeError(
+                f"result must have per-layer arrays {attrs[0]!r} and {attrs[1]!r} (e.g. an "
+                f"initmath.SimulationResult), got {result!r}"
+            )
 
 
 def _check_result(result: object) -> None:

@@ -343,3 +343,23 @@ def test_an_integer_beyond_the_doubles_is_a_value_error_naming_the_argument():
     for check in (positive_real, nonnegative_real):
         with pytest.raises(ValueError, match="bias_std must be finite"):
             check(10**400, "bias_std")
+
+
+def test_plot_moments_takes_any_per_layer_estimates():
+    # The finite-width chapter plots its own fitted curves (objects with q and q_se).
+    import types
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from initmath.plotting import plot_moments
+
+    fig, ax = plt.subplots()
+    curve = types.SimpleNamespace(q=np.array([1.0, 2.0]), q_se=np.array([0.1, 0.1]))
+    plot_moments(ax, curve, [1.0, 2.0])
+    assert len(ax.lines) >= 1
+    with pytest.raises(TypeError, match="result must have per-layer arrays 'q' and 'q_se'"):
+        plot_moments(ax, types.SimpleNamespace(q=[1.0]), [1.0])
+    plt.close(fig)
