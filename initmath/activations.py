@@ -546,21 +546,40 @@ class _BranchSafePrinter(NumPyPrinter):
 
 
 def _piecewise(x: np.ndarray, *branches: tuple[Callable, Callable]) -> np.ndarray:
-    """First branch whose condition holds, evaluated on its own inputs only (NaN if none)."""
+    """First branch whose condition holds, per entry (NaN where none does).
+
+    A branch that takes every entry is evaluated alone. Otherwise each branch's value is
+    computed on the whole array with floating-point errors silenced and kept only where the
+    branch is taken, so an unused branch can neither warn (ELU's :math:`e^x - 1` at large x)
+    nor leak into the result; this is several times faster than gathering and scattering
+    the taken entries, and gives the same numbers.
+    """
     arr = np.asarray(x, dtype=np.float64)
-    flat = arr.reshape(-1)
-    out = np.full(flat.shape, np.nan)
-    todo = np.arange(flat.size)
+    out: np.ndarray | None = None
+    todo: np.ndarray | None = None  # None: every entry still open
     for cond, value in branches:
-        if todo.size == 0:
+        c = cond(arr)
+        if np.ndim(c) == 0:  # a constant condition (the final ``True``)
+            if not c:
+                continue
+            if todo is None:  # nothing taken before: this branch is everything
+                return np.asarray(value(arr), dtype=np.float64)
+            hit = todo
+        else:
+            hit = c if todo is None else c & todo
+            if not hit.any():
+                continue
+            if todo is None and hit.all():
+                return np.asarray(value(arr), dtype=np.float64)
+        if out is None:
+            out = np.full(arr.shape, np.nan)
+        with np.errstate(all="ignore"):
+            v = np.broadcast_to(value(arr), arr.shape)
+        np.copyto(out, v, where=hit)
+        todo = ~hit if todo is None else todo & ~hit
+        if not todo.any():
             break
-        sub = flat[todo]
-        hit = np.broadcast_to(np.asarray(cond(sub), dtype=bool), sub.shape)
-        chosen = todo[hit]
-        if chosen.size:
-            out[chosen] = np.broadcast_to(value(flat[chosen]), chosen.shape)
-        todo = todo[~hit]
-    return out.reshape(arr.shape)
+    return out if out is not None else np.full(arr.shape, np.nan)
 
 
 def _vectorize(expr: sp.Expr) -> Callable[[np.ndarray], np.ndarray]:

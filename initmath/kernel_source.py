@@ -20,13 +20,13 @@ __all__ = [
     "UNDERFLOW",
 ]
 
-#: A per-network second moment above this (or infinite) is an explosion: the sum of squares
+#: A per-network second moment above this, or infinite, is an explosion. The sum of squares
 #: of values past ``sqrt(1e308)`` would overflow, so nothing beyond is trusted.
-EXPLODE: float = 1e150
-#: A positive per-network second moment below this (:math:`2^{-1000} \approx 9.3 \cdot
-#: 10^{-302}`), or a zero one from values not all zero, is an underflow: its values would be
-#: subnormal, with lost digits, and it is reported as such, never as a number.
-TINY: float = 2.0**-1000
+EXPLODE = 1e150
+#: A positive per-network second moment below this, or a zero one from values not all zero,
+#: is an underflow. The threshold is :math:`2^{-1000} \approx 9.3 \cdot 10^{-302}`; values
+#: below it would be subnormal, with lost digits, and are reported as such, never as a number.
+TINY = 2.0**-1000
 
 #: Status codes the kernels write per network, quantity and layer. ``OK``: a value to
 #: estimate from. ``OVERFLOW``, ``NAN``, ``UNDERFLOW``: the value at that layer overflowed

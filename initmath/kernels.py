@@ -6,7 +6,7 @@ the pre-activation ``x``, the parameter array ``p`` (``p[0]``, ``p[1]``, ... in 
 :attr:`Activation.bound`), ``math.<function>`` for a whitelist of functions
 (:data:`MATH_FUNCTIONS`), ``max``/``min`` and float literals. Any other function or symbol is
 refused with a :class:`ValueError` before anything is written, and the printed code is
-parsed (:mod:`ast`) to check it contains nothing else. The code is filled into
+parsed (with Python's ``ast``) to check it contains nothing else. The code is filled into
 :data:`initmath.kernel_source.TEMPLATE`, written to the cache directory and imported; Numba
 compiles it with the activation inlined and ``cache=True`` keeps the machine code across
 processes. The module's name is a hash of everything it depends on (source, template,

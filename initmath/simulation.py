@@ -150,6 +150,8 @@ class SimulationResult:
 
     @property
     def exploded_at(self) -> int | None:
+        """The first layer (1-based) at which some network's forward pass overflowed or went
+        NaN, or None."""
         hit = np.nonzero(self.exploded)[0]
         return int(hit[0]) + 1 if hit.size else None
 
@@ -163,16 +165,22 @@ class SimulationResult:
 
     @property
     def grad_exploded_at(self) -> int | None:
+        """The highest layer (1-based; the backward pass runs down) at which some network's
+        gradient overflowed or went NaN, or None (also without ``backward``)."""
         if "grad" not in self._codes:
             return None
         return self._first("grad", (OVERFLOW, NAN), backward=True)
 
     @property
     def underflow_at(self) -> int | None:
+        """The first layer (1-based) at which some network's second moment underflowed
+        (below :data:`~initmath.kernel_source.TINY`), or None."""
         return self._first("q", (UNDERFLOW,))
 
     @property
     def grad_underflow_at(self) -> int | None:
+        """The highest layer (1-based) at which some network's gradient second moment
+        underflowed, or None (also without ``backward``)."""
         if "grad" not in self._codes:
             return None
         return self._first("grad", (UNDERFLOW,), backward=True)

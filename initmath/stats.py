@@ -215,7 +215,7 @@ class Moments:
         """Mean and standard error per layer (the unbiased sample variance over networks).
 
         The variance :math:`(\\sum x^2 - (\\sum x)^2/n)/(n-1)` is exact (a fraction); its
-        square root is taken without underflow (:func:`_sqrt`), so a layer of tiny values
+        square root is taken without underflow (scaled by powers of four), so a layer of tiny values
         gets a tiny, not a zero, standard error.
         """
         out = []
