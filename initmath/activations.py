@@ -548,55 +548,75 @@ class _BranchSafePrinter(NumPyPrinter):
 def _piecewise(x: np.ndarray, *branches: tuple[Callable, Callable]) -> np.ndarray:
     """First branch whose condition holds, per entry (NaN where none does).
 
-    A branch that takes every entry is evaluated alone. Otherwise each branch's value is
-    computed on the whole array with floating-point errors silenced and kept only where the
-    branch is taken, so an unused branch can neither warn (ELU's :math:`e^x - 1` at large x)
-    nor leak into the result; this is several times faster than gathering and scattering
-    the taken entries, and gives the same numbers.
+    The branches are applied in reverse order, each overwriting the entries where its
+    condition holds, so the first true condition wins. Every value is computed on the whole
+    array with floating-point errors silenced and kept only where its branch is taken, so an
+    unused branch can neither warn (ELU's :math:`e^x - 1` at large x) nor leak into the
+    result. A NaN input satisfies no comparison and falls to the final ``True`` branch,
+    which gives NaN for every built-in.
     """
     arr = np.asarray(x, dtype=np.float64)
-    out: np.ndarray | None = None
-    todo: np.ndarray | None = None  # None: every entry still open
-    for cond, value in branches:
-        c = cond(arr)
-        if np.ndim(c) == 0:  # a constant condition (the final ``True``)
-            if not c:
+    out = np.empty(arr.shape)
+    filled = False
+    with np.errstate(all="ignore"):
+        for cond, value in reversed(branches):
+            c = cond(arr)
+            if np.ndim(c) == 0:  # a constant condition (the final ``True``)
+                if c:
+                    out[...] = value(arr)
+                    filled = True
                 continue
-            if todo is None:  # nothing taken before: this branch is everything
-                return np.asarray(value(arr), dtype=np.float64)
-            hit = todo
-        else:
-            hit = c if todo is None else c & todo
-            if not hit.any():
-                continue
-            if todo is None and hit.all():
-                return np.asarray(value(arr), dtype=np.float64)
-        if out is None:
-            out = np.full(arr.shape, np.nan)
-        with np.errstate(all="ignore"):
-            v = np.broadcast_to(value(arr), arr.shape)
-        np.copyto(out, v, where=hit)
-        todo = ~hit if todo is None else todo & ~hit
-        if not todo.any():
-            break
-    return out if out is not None else np.full(arr.shape, np.nan)
+            if not filled:
+                out.fill(np.nan)
+                filled = True
+            np.copyto(out, value(arr), where=c)
+    if not filled:
+        out.fill(np.nan)
+    return out
 
 
-def _vectorize(expr: sp.Expr) -> Callable[[np.ndarray], np.ndarray]:
+def _mirror_merged(pieces: list[tuple[sp.Expr, sp.Basic]]) -> list[tuple[sp.Expr, sp.Basic]]:
+    # Two final halves (v, x >= 0), (w, True) with w(x) = v(-x) are one function of |x|:
+    # v(|x|) is as stable as v on x >= 0, and costs one branch instead of two.
+    if len(pieces) >= 2 and pieces[-1][1] == sp.true and pieces[-2][1] == (X >= 0):
+        v, w = pieces[-2][0], pieces[-1][0]
+        if w == v.subs(X, -X):
+            return [*pieces[:-2], (v.subs(X, sp.Abs(X)), sp.true)]
+    return pieces
+
+
+def _lambdify_numpy(code: sp.Expr) -> Callable[[np.ndarray], Any]:
     # scipy supplies a vectorized erf; lambdify's "numpy" module alone has none.
-    code = _numeric(stable(expr))
-    if code.free_symbols - {X}:
-        raise ValueError(f"a NumPy form needs every parameter bound, got {expr}")
     namespace = {"erf": _erf, "erfc": _erfc, "_piecewise": _piecewise}
     printer = _BranchSafePrinter({
         "fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
         "user_functions": {k: k for k in namespace},
     })
-    f = sp.lambdify(X, code, modules=[namespace, "numpy"], printer=printer)
+    return sp.lambdify(X, code, modules=[namespace, "numpy"], printer=printer)
+
+
+def _vectorize(expr: sp.Expr) -> Callable[[np.ndarray], np.ndarray]:
+    code = _numeric(stable(expr))
+    if code.free_symbols - {X}:
+        raise ValueError(f"a NumPy form needs every parameter bound, got {expr}")
+    f = _lambdify_numpy(code)
+    if isinstance(code, sp.Piecewise) and code.args[0] == (sp.nan, isnan(X)):
+        # Array speed: drop the NaN guard where the other branches already give NaN for a
+        # NaN input (checked here, on the very function used), and merge mirrored halves.
+        lean = _lambdify_numpy(sp.Piecewise(*_mirror_merged(list(code.args[1:]))))
+        nan_in = np.array([np.nan, -np.nan])
+        with np.errstate(all="ignore"):
+            lean_nan = np.broadcast_to(lean(nan_in), nan_in.shape)
+        if np.isnan(lean_nan).all():
+            f = lean
 
     def apply(x: np.ndarray) -> np.ndarray:
         arr = np.asarray(x, dtype=np.float64)
-        return np.array(np.broadcast_to(f(arr), arr.shape), dtype=np.float64)
+        r = f(arr)
+        if (type(r) is np.ndarray and r.dtype == np.float64 and r.shape == arr.shape
+                and not np.may_share_memory(r, arr)):
+            return r  # a fresh array of the input's shape (every ufunc result, _piecewise)
+        return np.array(np.broadcast_to(r, arr.shape), dtype=np.float64)
 
     return apply
 

@@ -369,3 +369,24 @@ def test_symbolic_moment_derivative_must_be_a_bool(derivative):
 
     with pytest.raises(TypeError, match="derivative"):
         symbolic_moment("relu", 2, derivative=derivative)
+
+
+@pytest.mark.parametrize("name", ["linear", "relu", "tanh"])
+def test_numpy_form_returns_a_fresh_array(name):
+    # the fast path hands back the ufunc's own result; it must never be the caller's input
+    x = np.array([-1.0, 0.5, 2.0])
+    y = initmath.activation(name).numpy(x)
+    assert not np.shares_memory(x, y)
+    y[:] = 7.0
+    assert x.tolist() == [-1.0, 0.5, 2.0]
+
+
+def test_tanh_derivative_exact_in_both_tails():
+    # tanh' has halves 4e^{-2x}/(1+e^{-2x})^2 (x >= 0) and its mirror: merged into |x|,
+    # still correct to 1e-15 relative far in both tails (where 1 - tanh^2 would give 0)
+    d = initmath.activation("tanh").numpy_derivative
+    x = np.array([-30.0, -5.0, 0.0, 5.0, 30.0])
+    want = np.array([4 * math.exp(-60) / (1 + math.exp(-60)) ** 2,
+                     1 / math.cosh(5) ** 2, 1.0, 1 / math.cosh(5) ** 2,
+                     4 * math.exp(-60) / (1 + math.exp(-60)) ** 2])
+    np.testing.assert_allclose(d(x), want, rtol=1e-14)
