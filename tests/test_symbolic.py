@@ -438,3 +438,13 @@ def test_core_import_does_not_load_heavy_modules():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("q", [1e-10, 1e-24, 1e-60, 1e-200])
+def test_numeric_moment_is_relatively_accurate_at_tiny_q(q):
+    # E[tanh(sqrt(q) z)^2] = q - 2 q^2 + O(q^3) (tanh^2 x = x^2 - 2x^4/3 + ..., E z^4 = 3);
+    # unscaled, mpmath's absolute tolerance gave 1.046 q at q = 1e-24
+    assert initmath.moment("tanh", q).value == pytest.approx(q - 2 * q * q, rel=1e-14)
+    # E[tanh'(sqrt(q) z)^2] = 1 - 2q + O(q^2), and GELU's E[phi^2] = q/4 + O(q^2)
+    assert initmath.derivative_moment("tanh", q).value == pytest.approx(1 - 2 * q, rel=1e-14)
+    assert initmath.moment("gelu", q).value == pytest.approx(q / 4, rel=1e-9)
