@@ -116,7 +116,11 @@ def cmd_test(args: list[str], crosscheck: bool, slow: bool = False) -> int:
     # pyproject's addopts leave out the tests marked slow (each compiles Numba kernels from
     # scratch, e.g. the kernel cache's corruption and Ctrl-C cases); --slow runs just those.
     marker = ["-m", "slow"] if slow else []
-    return _run([python, "-m", "pytest", *marker, *args])
+    # One pytest-xdist worker per core: most of the suite is single-threaded Python (SymPy,
+    # mpmath, NumPy), so two cores nearly halve it. Pass -n 0 (or -n N) to override.
+    workers = [] if any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in args) \
+        else ["-n", "auto"]
+    return _run([python, "-m", "pytest", *workers, *marker, *args])
 
 
 def _package_digest() -> str:

@@ -51,13 +51,12 @@ def test_wrong_formula_is_rejected_with_power():
     # default sample size: a 5% error must be > z_crit + 1.645 standard errors away,
     # i.e. power >= 0.95 under the normal approximation; and it is rejected in practice.
     z_crit = NormalDist().inv_cdf(1 - LEVEL / 2)
-    for seed in (1, 2):
-        right = verify("he.variance", seed=seed)
-        wrong = verify("he.variance", seed=seed, scale=1.05)
-        assert right.passed
-        assert not wrong.passed
-        shift = 0.05 * right.predicted / right.se
-        assert shift >= z_crit + NormalDist().inv_cdf(0.95), shift
+    right = verify("he.variance", seed=1)
+    wrong = verify("he.variance", seed=1, scale=1.05)
+    assert right.passed
+    assert not wrong.passed
+    shift = 0.05 * right.predicted / right.se
+    assert shift >= z_crit + NormalDist().inv_cdf(0.95), shift
     assert DEFAULT_NETWORKS == 2000
 
 
