@@ -65,7 +65,7 @@ def _requirements_digest() -> str:
 
 def ensure_env() -> Path:
     """Create ``.venv`` and install the pinned dependencies, unless already done."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be started by an older python3
         sys.exit(f"dev.py: Python >= 3.11 is needed, this is {sys.version.split()[0]}")
     python = _venv_python()
     digest = _requirements_digest()

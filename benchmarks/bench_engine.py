@@ -143,7 +143,7 @@ def _background(start: tuple[float, float, float] | None) -> float | None:
 def _counts(widths: Iterable[int], n_inputs: int, n_networks: int) -> tuple[int, int]:
     """Weights drawn and multiply-adds of a forward pass over all networks."""
     ws = list(widths)
-    per_network = sum(a * b for a, b in zip(ws[:-1], ws[1:]))
+    per_network = sum(a * b for a, b in zip(ws[:-1], ws[1:], strict=True))
     return n_networks * per_network, n_networks * per_network * n_inputs
 
 
@@ -202,11 +202,13 @@ def run(
         start = _cpu_seconds()
         for _ in range(repeats):
             jobs: list[tuple[str, Callable[[], Any]]] = [
-                ("numpy", lambda: simulate_numpy(widths, ACTIVATION, **kw))
+                ("numpy", lambda widths=widths, kw=kw: simulate_numpy(widths, ACTIVATION, **kw))
             ]
             for t in counts:
-                jobs.append((f"threads={t}",
-                             lambda t=t: simulate(widths, ACTIVATION, threads=t, **kw)))
+                def job(t: int = t, widths: list[int] = widths, kw: dict = kw) -> Any:
+                    return simulate(widths, ACTIVATION, threads=t, **kw)
+
+                jobs.append((f"threads={t}", job))
             for key, job in jobs:
                 dt, out = _timed(job)
                 best[key] = min(dt, best.get(key, float("inf")))

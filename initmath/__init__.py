@@ -46,13 +46,19 @@ from .torch_gain import ActivationSpec
 
 if TYPE_CHECKING:
     from .activations import Activation, activation, activation_names, register_activation
+    from .finite_width import kurtosis, log_norm_moments
+    from .meanfield import (
+        chi1,
+        correlation_map,
+        critical_line,
+        depth_scales,
+        fixed_point,
+        length_map,
+    )
     from .moments import Moment, derivative_moment, moment
     from .registry import Formula, formulas
     from .simulation import SimulationResult, simulate
     from .verification import Verification, predict, verify
-    from .meanfield import (chi1, correlation_map, critical_line, depth_scales, fixed_point,
-                            length_map)
-    from .finite_width import kurtosis, log_norm_moments
 
 __version__ = "0.1.0"
 
@@ -127,7 +133,8 @@ __all__ = [
 # Submodules that ``initmath.<name>`` imports on first use (``initmath.plotting``, ...).
 _SUBMODULES = frozenset({
     "activations", "datasets", "derivations", "distributions", "finite_width", "gains",
-    "jacobian", "kernel_cache", "kernel_source", "kernels", "lsuv", "meanfield", "moments", "plotting", "reference",
+    "jacobian", "kernel_cache", "kernel_source", "kernels", "lsuv", "meanfield", "moments",
+    "plotting", "reference",
     "registry", "rng", "samplers", "schemes", "shapes", "simulation", "stats", "torch_gain",
     "training", "verification",
 })

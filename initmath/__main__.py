@@ -106,7 +106,8 @@ def _verify(args: argparse.Namespace) -> int:
     if progress:
         progress(len(names), len(names), "done")
         sys.stderr.write("\n")
-    header = f"{'formula':<26} {'qty':<4} {'layer':>5} {'prediction':>12} {'estimate':>12} {'± se':>10} {'z':>7}  verdict"
+    header = (f"{'formula':<26} {'qty':<4} {'layer':>5} {'prediction':>12} {'estimate':>12} "
+              f"{'± se':>10} {'z':>7}  verdict")
     lines = [header, "-" * len(header)]
     for r in results:
         verdict = r.verdict + (f" ({r.note})" if r.note else "")

@@ -109,7 +109,7 @@ class Activation:
             raise ValueError(
                 f"activation {self.name!r} takes {len(syms)} parameter(s), got {values!r}"
             )
-        chosen = dict(zip(syms, values))
+        chosen = dict(zip(syms, values, strict=True))
         by_name = {s.name: s for s in syms}
         for key, val in named.items():
             if key not in by_name:
@@ -388,7 +388,8 @@ def _split_exp(expr: sp.Expr, region: sp.Basic) -> sp.Expr:
         k = sp.cancel(a.args[0] / u)
         if k.is_Rational:
             group.append((a, k))
-    g = sp.Rational(math.gcd(*[int(k.p) for _, k in group]), math.lcm(*[int(k.q) for _, k in group]))
+    g = sp.Rational(math.gcd(*[int(k.p) for _, k in group]),
+                    math.lcm(*[int(k.q) for _, k in group]))
     u = u * g
     t = sp.Dummy("t", positive=True)
     sign = _sign_on(u, region)

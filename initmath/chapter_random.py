@@ -149,8 +149,8 @@ def constant_init_demo(
     wrng = np.random.default_rng([seed, 1])  # weights: their own stream, data unchanged
     n_layers = len(ws) - 1
     weights: list[np.ndarray] = []
-    for l in range(n_layers):
-        shape = (ws[l + 1], ws[l])  # PyTorch layout: (out, in); units are rows
+    for ell in range(n_layers):
+        shape = (ws[ell + 1], ws[ell])  # PyTorch layout: (out, in); units are rows
         if init == "random":
             weights.append(_init(shape, "normal", std=value, rng=wrng))
         else:
@@ -158,14 +158,14 @@ def constant_init_demo(
             if jitter > 0:
                 w += jitter * wrng.standard_normal(shape)
             weights.append(w)
-    biases = [np.zeros(ws[l + 1]) for l in range(n_layers)]
+    biases = [np.zeros(ws[ell + 1]) for ell in range(n_layers)]
     start = [w.copy() for w in weights], [b.copy() for b in biases]
 
     def forward(inp: np.ndarray) -> list[np.ndarray]:
         acts = [inp.T]  # (units, samples)
-        for l in range(n_layers):
-            z = _matmul(weights[l], acts[-1]) + biases[l][:, None]
-            acts.append(np.tanh(z) if l < n_layers - 1 else z)
+        for ell in range(n_layers):
+            z = _matmul(weights[ell], acts[-1]) + biases[ell][:, None]
+            acts.append(np.tanh(z) if ell < n_layers - 1 else z)
         return acts
 
     def loss() -> float:
@@ -176,8 +176,8 @@ def constant_init_demo(
 
     def spreads() -> tuple[tuple[float, ...], tuple[float, ...]]:
         acts = forward(x)
-        wsp = tuple(_spread(np.column_stack([weights[l], biases[l]])) for l in hidden)
-        asp = tuple(_spread(acts[l + 1]) for l in hidden)
+        wsp = tuple(_spread(np.column_stack([weights[ell], biases[ell]])) for ell in hidden)
+        asp = tuple(_spread(acts[ell + 1]) for ell in hidden)
         return wsp, asp
 
     w_before, a_before = spreads()
@@ -187,23 +187,23 @@ def constant_init_demo(
         acts = forward(x[idx])
         delta = (acts[-1] - y[idx].T) / len(idx)  # d loss / d output pre-activation
         grads = []
-        for l in range(n_layers - 1, -1, -1):
-            gw = _matmul(delta, acts[l].T)
+        for ell in range(n_layers - 1, -1, -1):
+            gw = _matmul(delta, acts[ell].T)
             gb = delta.sum(axis=1)
-            grads.append((l, gw, gb))
-            if l > 0:
-                delta = _matmul(weights[l].T, delta) * (1.0 - acts[l] ** 2)
-        for l, gw, gb in grads:
-            if l < n_layers - 1:
-                grad_spread[l] = max(grad_spread[l], _spread(np.column_stack([gw, gb])))
-            weights[l] -= lr * gw
-            biases[l] -= lr * gb
+            grads.append((ell, gw, gb))
+            if ell > 0:
+                delta = _matmul(weights[ell].T, delta) * (1.0 - acts[ell] ** 2)
+        for ell, gw, gb in grads:
+            if ell < n_layers - 1:
+                grad_spread[ell] = max(grad_spread[ell], _spread(np.column_stack([gw, gb])))
+            weights[ell] -= lr * gw
+            biases[ell] -= lr * gb
         losses.append(loss())
     w_after, a_after = spreads()
     change = tuple(
-        float(max(np.max(np.abs(weights[l] - start[0][l])),
-                  np.max(np.abs(biases[l] - start[1][l]))))
-        for l in hidden
+        float(max(np.max(np.abs(weights[ell] - start[0][ell])),
+                  np.max(np.abs(biases[ell] - start[1][ell]))))
+        for ell in hidden
     )
     return SymmetryDemo(init, tuple(ws), w_before, w_after, a_before, a_after,
                         tuple(float(g) for g in grad_spread), change, np.array(losses))
@@ -265,7 +265,7 @@ def moments_grid(
     fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False, sharex=True,
                              layout="constrained")
     labels: list[str] = []
-    for ax, (title, (quantity, curves)) in zip(axes.flat, panels.items()):
+    for ax, (title, (quantity, curves)) in zip(axes.flat, panels.items(), strict=True):
         for label, (sim, pred) in curves.items():
             if label not in labels:
                 labels.append(label)

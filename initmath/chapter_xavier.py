@@ -56,7 +56,8 @@ def max_abs_z(
 
 
 def geometric_factor(values: Sequence[float] | np.ndarray) -> float:
-    """The mean per-layer ratio of a positive curve: ``(values[-1] / values[0]) ** (1 / (L - 1))``."""
+    """The mean per-layer ratio of a positive curve,
+    ``(values[-1] / values[0]) ** (1 / (L - 1))``."""
     v = np.asarray(values, dtype=float)
     if v.size < 2 or np.any(v <= 0):
         raise ValueError("need at least two positive values")
@@ -91,7 +92,7 @@ def histogram_rows(
 
     fig, axes = plt.subplots(len(results), 1, figsize=figsize, sharex=True,
                              layout="constrained")
-    for ax, (title, res) in zip(np.atleast_1d(axes), results.items()):
+    for ax, (title, res) in zip(np.atleast_1d(axes), results.items(), strict=True):
         plot_histograms(res, kind, ax=ax)
         ax.set_title(title)
     np.atleast_1d(axes)[-1].set_xlabel(xlabel)
@@ -124,8 +125,8 @@ def moments_figure(
     fig, axes = plt.subplots(len(rows), 2, figsize=figsize, squeeze=False, sharex=True,
                              layout="constrained")
     labels: list[str] = []
-    for (title, runs), (ax_f, ax_b) in zip(rows.items(), axes):
-        for (label, (sim, q_pred, g_pred)), color in zip(runs.items(), COLORS):
+    for (title, runs), (ax_f, ax_b) in zip(rows.items(), axes, strict=True):
+        for (label, (sim, q_pred, g_pred)), color in zip(runs.items(), COLORS, strict=True):
             plot_moments(ax_f, sim, q_pred, label=label, color=color)
             plot_moments(ax_b, sim, g_pred, quantity="grad", label=label, color=color)
             if label not in labels:
@@ -135,7 +136,7 @@ def moments_figure(
     for ax in axes.flat:
         ax.xaxis.get_major_locator().set_params(integer=True)
     handles = [Line2D([], [], color=c, marker="o", ms=3, label=f"{lab}")
-               for lab, c in zip(labels, COLORS)]
+               for lab, c in zip(labels, COLORS, strict=True)]
     handles.append(Line2D([], [], color="grey", label="predicted (line)"))
     handles.append(Line2D([], [], color="grey", marker="o", ls="", ms=3,
                           label="simulated ±2 se (points)"))

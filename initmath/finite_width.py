@@ -159,8 +159,8 @@ def _slope(activation: object) -> tuple[str, sp.Expr]:
         raise TypeError(f"activation must be a string or (name, parameter), got {activation!r}")
     key = _ALIASES.get(name.lower(), name.lower())
     if key not in _COVERED:
-        from .activations import activation_names
         from .activations import activation as lookup
+        from .activations import activation_names
 
         try:
             lookup(name)
@@ -243,7 +243,7 @@ def conditional_fourth_moment(n_check: int = 4) -> sp.Eq:
     s = sp.Symbol("s", positive=True)
     w = sp.symbols(f"w1:{n_check + 1}", real=True)
     h = sp.symbols(f"h1:{n_check + 1}", real=True)
-    poly = sp.Poly(sp.expand(sum(wi * hi for wi, hi in zip(w, h)) ** 4), *w)
+    poly = sp.Poly(sp.expand(sum(wi * hi for wi, hi in zip(w, h, strict=True)) ** 4), *w)
     moments = {0: 1, 1: 0, 2: s**2, 3: 0, 4: (3 + KAPPA) * s**4}
     total = sum(coef * sp.Mul(*(moments[e] for e in mon)) for mon, coef in poly.terms())
     norm2 = sum(hi**2 for hi in h)

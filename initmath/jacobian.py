@@ -42,7 +42,8 @@ import sympy as sp
 from threadpoolctl import threadpool_limits
 
 from ._checks import choice, fits_in_memory, integer, nonnegative_real, positive_real
-from .activations import Activation, activation as get_activation
+from .activations import Activation
+from .activations import activation as get_activation
 from .moments import Q, symbolic_moment
 from .samplers import init
 from .stats import Estimate
@@ -464,7 +465,7 @@ def _network(
         if ws[i].shape[1] != ws[i - 1].shape[0]:
             raise ValueError(f"weights[{i}] has shape {ws[i].shape}, but weights[{i - 1}] "
                              f"has {ws[i - 1].shape[0]} outputs (shape {ws[i - 1].shape})")
-    for i, (w, b) in enumerate(zip(ws, bs)):
+    for i, (w, b) in enumerate(zip(ws, bs, strict=True)):
         if b.shape != (w.shape[0],):
             raise ValueError(f"biases[{i}] has shape {b.shape}, expected ({w.shape[0]},) "
                              f"like the outputs of weights[{i}]")
@@ -509,7 +510,7 @@ def forward(
     """
     phi = _activation(activation).numpy
     h, ws, bs = _network(x, weights, biases, batch=True)
-    for w, b in zip(ws, bs):
+    for w, b in zip(ws, bs, strict=True):
         h = phi(w @ h + (b[:, None] if h.ndim == 2 else b))
     return h
 
@@ -537,7 +538,7 @@ def input_output_jacobian(
     h, ws, bs = _network(x, weights, biases, batch=False)
     h = h.reshape(-1)
     jac = np.eye(h.size)
-    for w, b in zip(ws, bs):
+    for w, b in zip(ws, bs, strict=True):
         z = w @ h + b
         jac = (dphi(z)[:, None] * w) @ jac
         h = phi(z)
@@ -745,7 +746,7 @@ def _one_network(
     h, weights, biases = sample_network(big_l, n, distribution=dist, sigma_w2=sw2,
                                         sigma_b2=sb2, rng=rng, input_q=q0)
     jac = np.eye(n)
-    for layer, (w, b) in enumerate(zip(weights, biases), start=1):
+    for layer, (w, b) in enumerate(zip(weights, biases, strict=True), start=1):
         z = w @ h + b
         jac = (dphi(z)[:, None] * w) @ jac
         h = phi(z)

@@ -42,9 +42,9 @@ import sympy as sp
 from sympy.codegen import cfunctions
 from sympy.codegen.cfunctions import expm1, log1p
 
-from . import activations, kernel_cache as kc
-from . import rng
-from .activations import X, Activation, stable
+from . import activations, rng
+from . import kernel_cache as kc
+from .activations import Activation, X, stable
 from .kernel_cache import KernelCacheWarning
 from .kernel_source import TEMPLATE
 

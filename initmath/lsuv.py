@@ -123,10 +123,10 @@ def layer_variances(net: Network, x: object) -> Array:
     out = np.empty(len(net.weights))
     last = len(net.weights) - 1
     with np.errstate(over="ignore", invalid="ignore"):
-        for l, (w, b) in enumerate(zip(net.weights, net.biases)):
+        for ell, (w, b) in enumerate(zip(net.weights, net.biases, strict=True)):
             z = w @ h + b[:, None]
-            out[l] = np.var(z)
-            if l < last:
+            out[ell] = np.var(z)
+            if ell < last:
                 h = net.activation.numpy(z)
     return out
 
@@ -170,24 +170,24 @@ def lsuv_network(net: Network, x: object, *, tol: float = 0.1, max_iter: int = 1
     scales, iters = np.ones(n_layers), np.zeros(n_layers, dtype=np.int64)
     h = xs.T
     with np.errstate(over="ignore", invalid="ignore"):
-        for l in range(n_layers):
-            w, b = net.weights[l], net.biases[l]
+        for ell in range(n_layers):
+            w, b = net.weights[ell], net.biases[ell]
             var = float(np.var(w @ h + b[:, None]))
-            before[l] = var
+            before[ell] = var
             while True:
                 if not (np.isfinite(var) and var > 0):
                     raise ValueError(
-                        f"layer {l + 1}: output variance on the batch is {var!r}; LSUV cannot "
+                        f"layer {ell + 1}: output variance on the batch is {var!r}; LSUV cannot "
                         "rescale it")
-                if abs(var - 1.0) < tol or iters[l] >= max_iter:
+                if abs(var - 1.0) < tol or iters[ell] >= max_iter:
                     break
                 step = 1.0 / np.sqrt(var)
                 w *= step
-                scales[l] *= step
-                iters[l] += 1
+                scales[ell] *= step
+                iters[ell] += 1
                 var = float(np.var(w @ h + b[:, None]))
-            after[l] = var
-            if l < n_layers - 1:
+            after[ell] = var
+            if ell < n_layers - 1:
                 h = net.activation.numpy(w @ h + b[:, None])
     return LSUVResult(
         weights=net.weights, variance_init=init_var, variance_before=before,

@@ -112,7 +112,7 @@ _CHUNK = 2**20
 Q_TINY = 1e-200
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _nodes() -> tuple[np.ndarray, np.ndarray]:
     """Gauss–Legendre nodes on :math:`[-9, 0]` and :math:`[0, 9]` (symmetric), with the
     Gaussian density in the weights, normalized to sum 1."""
@@ -123,12 +123,12 @@ def _nodes() -> tuple[np.ndarray, np.ndarray]:
     return z, w / w.sum()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.polynomial.legendre.leggauss(n)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _radial() -> tuple[np.ndarray, np.ndarray]:
     """Gauss–Legendre nodes on :math:`[0, 9]` with weights :math:`w\\, r e^{-r^2/2}/(2\\pi)`."""
     x, w = _legendre(RADIAL_NODES)

@@ -34,7 +34,7 @@ import numpy as np
 import sympy as sp
 
 from ._checks import positive_real
-from .activations import X, Activation, activation
+from .activations import Activation, X, activation
 
 __all__ = ["MAX_POWER", "Q", "Moment", "derivative_moment", "moment", "symbolic_moment"]
 

@@ -66,8 +66,8 @@ def plot_moments(
 
     ``result`` is a :class:`~initmath.SimulationResult` or any object with the same per-layer
     arrays (``q``, ``q_se``; ``grad_q``, ``grad_q_se``). ``quantity`` is ``"q"``
-    (pre-activation second moment) or ``"grad"`` (gradient second moment). Layers are numbered from 1. ``predicted`` has one real value per layer (not
-    NaN), ``z`` is >= 0.
+    (pre-activation second moment) or ``"grad"`` (gradient second moment). Layers are numbered
+    from 1. ``predicted`` has one real value per layer (not NaN), ``z`` is >= 0.
 
     Raises
     ------

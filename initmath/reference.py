@@ -94,7 +94,7 @@ def batch_size(
     ws = layer_widths(widths)
     n_inputs = integer(n_inputs, "n_inputs", 1)
     memory = integer(memory, "memory", 1)
-    sizes = [a * b for a, b in zip(ws[1:], ws[:-1])]
+    sizes = [a * b for a, b in zip(ws[1:], ws[:-1], strict=True)]
     if backward:
         per_network = sum(sizes) + sum(ws[1:]) * n_inputs + 3 * max(ws) * n_inputs
     else:
@@ -111,7 +111,8 @@ def _scales(
         std_value = nonnegative_real(std_value, "std_value")
     kw = {"distribution": distribution, "gain": gain, "mode": mode, "std": std_value}
     f = bound if distribution == "uniform" else std
-    return [float(f((n_out, n_in), scheme, **kw)) for n_in, n_out in zip(ws[:-1], ws[1:])]
+    return [float(f((n_out, n_in), scheme, **kw))
+            for n_in, n_out in zip(ws[:-1], ws[1:], strict=True)]
 
 
 def _classify(v: np.ndarray, nonzero: np.ndarray) -> np.ndarray:

@@ -12,9 +12,10 @@ import numpy.typing as npt
 
 from . import distributions as dist
 from ._checks import choice, shape_tuple
-from .torch_gain import ActivationSpec
-from .schemes import Distribution, Layout, Mode, Scheme, resolve_gain, std as weight_std
+from .schemes import Distribution, Layout, Mode, Scheme, resolve_gain
+from .schemes import std as weight_std
 from .shapes import matrix_shape
+from .torch_gain import ActivationSpec
 
 __all__ = ["RNGLike", "as_generator", "init"]
 

@@ -31,9 +31,9 @@ from .distributions import (
     truncated_normal_std,
     uniform_half_width,
 )
+from .shapes import Layout, fans, matrix_shape
 from .torch_gain import ActivationSpec
 from .torch_gain import torch_gain as activation_gain
-from .shapes import Layout, fans, matrix_shape
 
 __all__ = [
     "MODES",
@@ -132,7 +132,8 @@ def _raw_std(
 ) -> float:
     if scheme == "normal":
         if mode is not None:
-            raise ValueError(f"scheme 'normal' has a fixed std and takes no mode, got mode={mode!r}")
+            raise ValueError(
+                f"scheme 'normal' has a fixed std and takes no mode, got mode={mode!r}")
         s = _DEFAULT_NORMAL_STD if fixed_std is None else nonnegative_real(fixed_std, "std")
         return g * s
     if fixed_std is not None:
@@ -316,7 +317,8 @@ def _weight_std(
             )
         if mode is not None:
             raise ValueError(
-                f"distribution 'orthogonal' takes no mode (its scale is the gain), got mode={mode!r}"
+                "distribution 'orthogonal' takes no mode (its scale is the gain), "
+                f"got mode={mode!r}"
             )
         if fixed_std is not None:
             raise ValueError(f"std= only applies to scheme 'normal', not {scheme!r}")
@@ -365,7 +367,8 @@ def bound(
     d = _distribution(distribution)
     if d not in ("uniform", "truncated_normal"):
         raise ValueError(
-            f"bound() is defined for distribution 'uniform' or 'truncated_normal', got {distribution!r}"
+            "bound() is defined for distribution 'uniform' or 'truncated_normal', "
+            f"got {distribution!r}"
         )
     sigma = _weight_std(shape, scheme, layout, activation, mode, d, gain, std)
     if d == "uniform":

@@ -323,7 +323,7 @@ class SimulationResult:
                 lines.append(f"backward underflow at layer {k} "
                              f"({counts('grad', (UNDERFLOW,), k)})")
         rows = [self.q, self.q_se] + ([self.grad_q, self.grad_q_se] if grad else [])
-        for i, vals in enumerate(zip(*rows), 1):
+        for i, vals in enumerate(zip(*rows, strict=True), 1):
             line = f"layer {i:3d}: q = {vals[0]:.6g} +- {vals[1]:.2g}"
             if grad:
                 line += f", grad_q = {vals[2]:.6g} +- {vals[3]:.2g}"
@@ -458,7 +458,7 @@ def memory_needed(ws: list[int], n_inputs: int, backward: bool, distribution: st
     histograms; per call, the chunk's per-network outputs.
     """
     L = len(ws) - 1
-    biggest = max(a * b for a, b in zip(ws[1:], ws[:-1]))
+    biggest = max(a * b for a, b in zip(ws[1:], ws[:-1], strict=True))
     copies = {"orthogonal": 4.0, "truncated_normal": 2.1}.get(distribution, 1.0)
     copies += 1.0 if backward else 0.0
     acts = (4 + (L if backward else 0)) * max(ws) * n_inputs
@@ -485,7 +485,8 @@ def _check_memory(need: dict[str, int], values: dict[str, object]) -> None:
 def _initial_chunk(ws: list[int], n_inputs: int, backward: bool, threads: int) -> int:
     # About 2e8 weight draws and multiply-adds per second and thread (measured ~3-5e8): a
     # first call of well under a second; later calls are sized from measured times.
-    work = sum(a * b for a, b in zip(ws[1:], ws[:-1])) * (2 + n_inputs) * (2 if backward else 1)
+    work = (sum(a * b for a, b in zip(ws[1:], ws[:-1], strict=True))
+            * (2 + n_inputs) * (2 if backward else 1))
     per_thread = max(1, int(_TARGET_SECONDS * 2e8 / max(work, 1)))
     return int(min(_MAX_CHUNK, max(threads, per_thread * threads)))
 
@@ -656,7 +657,7 @@ def simulate(
                     "afresh"
                 ) from exc
             elapsed = time.perf_counter() - began
-            for row, (key, values) in enumerate(zip(keys, (q, mean, grad))):
+            for row, (key, values) in enumerate(zip(keys, (q, mean, grad), strict=True)):
                 st = status[:, row, :]
                 codes[key] += _codes_summary(st)
                 stats[key].add(values, st == OK)

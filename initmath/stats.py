@@ -205,10 +205,10 @@ class Moments:
             raise TypeError(f"other must be a Moments, got {other!r}")
         if other.n_layers != self.n_layers:
             raise ValueError(f"cannot merge {other.n_layers} layers into {self.n_layers}")
-        for mine, theirs in zip(self.sums + self.squares, other.sums + other.squares):
+        for mine, theirs in zip(self.sums + self.squares, other.sums + other.squares, strict=True):
             mine.merge(theirs)
         self.count += other.count
-        self.counts = [a + b for a, b in zip(self.counts, other.counts)]
+        self.counts = [a + b for a, b in zip(self.counts, other.counts, strict=True)]
         return self
 
     def estimates(self) -> list[Estimate]:
@@ -219,7 +219,7 @@ class Moments:
         gets a tiny, not a zero, standard error.
         """
         out = []
-        for n, s, ss in zip(self.counts, self.sums, self.squares):
+        for n, s, ss in zip(self.counts, self.sums, self.squares, strict=True):
             if n == 0:
                 out.append(Estimate(math.nan, math.nan, 0))
                 continue

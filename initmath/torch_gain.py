@@ -32,7 +32,8 @@ _LINEAR_LIKE = (
     "conv_transpose3d",
 )
 #: The nonlinearities ``torch.nn.init.calculate_gain`` knows (PyTorch 2.x).
-TORCH_NONLINEARITIES: tuple[str, ...] = (*_LINEAR_LIKE, "sigmoid", "tanh", "relu", "leaky_relu", "selu")
+TORCH_NONLINEARITIES: tuple[str, ...] = (
+    *_LINEAR_LIKE, "sigmoid", "tanh", "relu", "leaky_relu", "selu")
 _PARAMETRIC = {"leaky_relu": 0.01}  # name -> PyTorch's default parameter
 _ALIASES = {"identity": "linear"}
 
@@ -53,7 +54,8 @@ def split_spec(activation: object, param: object = None) -> tuple[str, object]:
             raise ValueError(f"activation must be a name or (name, parameter), got {activation!r}")
         if param is not None:
             raise ValueError(
-                f"give the parameter once: either in activation={activation!r} or as param={param!r}"
+                f"give the parameter once: either in activation={activation!r} "
+                f"or as param={param!r}"
             )
         activation, param = activation
     if not isinstance(activation, str):

@@ -41,7 +41,8 @@ import numpy as np
 import numpy.typing as npt
 
 from ._checks import choice, integer, layer_widths, nonnegative_real, positive_real
-from .activations import Activation, activation as get_activation
+from .activations import Activation
+from .activations import activation as get_activation
 from .samplers import init
 
 __all__ = ["History", "Network", "accuracy", "forward", "loss_and_gradients", "network",
@@ -109,9 +110,9 @@ def network(
     act = get_activation(activation)
     seed = integer(seed, "seed", minimum=0)
     weights = [
-        init((ws[l + 1], ws[l]), scheme, distribution=distribution, gain=gain, mode=mode,
-             std=std, rng=np.random.default_rng([seed, l]))
-        for l in range(len(ws) - 1)
+        init((ws[ell + 1], ws[ell]), scheme, distribution=distribution, gain=gain, mode=mode,
+             std=std, rng=np.random.default_rng([seed, ell]))
+        for ell in range(len(ws) - 1)
     ]
     return Network(weights, [np.zeros(n) for n in ws[1:]], act)
 
@@ -177,11 +178,11 @@ def _forward(net: Network, xs: Array) -> tuple[list[Array], list[Array]]:
     h = xs.T
     zs, hs = [], []
     last = len(net.weights) - 1
-    for l, (w, b) in enumerate(zip(net.weights, net.biases)):
+    for ell, (w, b) in enumerate(zip(net.weights, net.biases, strict=True)):
         hs.append(h)
         z = w @ h + b[:, None]
         zs.append(z)
-        if l < last:
+        if ell < last:
             h = net.activation.numpy(z)
     return zs, hs
 
@@ -225,11 +226,11 @@ def loss_and_gradients(
     delta /= n
     gw: list[Array] = [np.empty(0)] * len(net.weights)
     gb: list[Array] = [np.empty(0)] * len(net.weights)
-    for l in range(len(net.weights) - 1, -1, -1):
-        gw[l] = delta @ hs[l].T
-        gb[l] = delta.sum(axis=1)
-        if l > 0:
-            delta = net.activation.numpy_derivative(zs[l - 1]) * (net.weights[l].T @ delta)
+    for ell in range(len(net.weights) - 1, -1, -1):
+        gw[ell] = delta @ hs[ell].T
+        gb[ell] = delta.sum(axis=1)
+        if ell > 0:
+            delta = net.activation.numpy_derivative(zs[ell - 1]) * (net.weights[ell].T @ delta)
     return loss, gw, gb
 
 
@@ -365,11 +366,11 @@ def train(
                 _, gw, gb = loss_and_gradients(net, xs[batch], ys[batch])
                 if start == 0:
                     history.grad_norms.append([float(np.linalg.norm(g)) for g in gw])
-                for l in range(len(net.weights)):
-                    vw[l] = mu * vw[l] - eta * gw[l]
-                    vb[l] = mu * vb[l] - eta * gb[l]
-                    net.weights[l] += vw[l]
-                    net.biases[l] += vb[l]
+                for ell in range(len(net.weights)):
+                    vw[ell] = mu * vw[ell] - eta * gw[ell]
+                    vb[ell] = mu * vb[ell] - eta * gb[ell]
+                    net.weights[ell] += vw[ell]
+                    net.biases[ell] += vb[ell]
             loss = _record(history, net, xs, ys, xt, yt)
             if not math.isfinite(loss):
                 history.diverged_at = epoch

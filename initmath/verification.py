@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import choice, integer, positive_real
 from .moments import derivative_moment, moment
 from .registry import formulas
-from ._checks import choice, integer, positive_real
 from .schemes import SCHEME_ALIASES, SCHEMES
 from .simulation import SimulationResult, network_spec, simulate
 
@@ -108,14 +108,14 @@ def predict(
     L = len(ws) - 1
     q = np.empty(L)
     q[0] = ws[0] * variances[0] * input_std**2 + bias_std**2
-    for l in range(1, L):
-        q[l] = ws[l] * variances[l] * _m(act, q[l - 1]) + bias_std**2
+    for ell in range(1, L):
+        q[ell] = ws[ell] * variances[ell] * _m(act, q[ell - 1]) + bias_std**2
     if not spec.backward:
         return q, None
     g = np.empty(L)
     g[L - 1] = 1.0
-    for l in range(L - 1, 0, -1):
-        g[l - 1] = ws[l + 1] * variances[l] * _d(act, q[l - 1]) * g[l]
+    for ell in range(L - 1, 0, -1):
+        g[ell - 1] = ws[ell + 1] * variances[ell] * _d(act, q[ell - 1]) * g[ell]
     return q, g
 
 

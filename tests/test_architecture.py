@@ -18,7 +18,8 @@ LAYERS = {
     1: ["shapes", "distributions", "torch_gain", "schemes", "samplers", "datasets"],
     2: ["activations", "moments", "gains", "meanfield"],
     3: ["derivations", "registry", "finite_width"],
-    4: ["rng", "kernel_source", "kernel_cache", "kernels", "simulation", "stats", "reference", "jacobian"],
+    4: ["rng", "kernel_source", "kernel_cache", "kernels", "simulation", "stats", "reference",
+        "jacobian"],
     5: ["verification", "training", "lsuv", "plotting", "__main__"],
     6: [p.stem for p in PACKAGE.glob("chapter_*.py")],
 }

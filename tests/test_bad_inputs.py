@@ -25,9 +25,25 @@ import pytest
 import sympy as sp
 
 import initmath
-from initmath import (activations, datasets, derivations, distributions, finite_width, gains,
-                      jacobian, lsuv, meanfield, moments, reference, rng, samplers, schemes,
-                      shapes, simulation, stats, torch_gain, training, verification)
+from initmath import (
+    datasets,
+    derivations,
+    distributions,
+    finite_width,
+    jacobian,
+    lsuv,
+    meanfield,
+    moments,
+    reference,
+    rng,
+    samplers,
+    schemes,
+    shapes,
+    stats,
+    torch_gain,
+    training,
+    verification,
+)
 
 CASE_SECONDS = 20
 NAN, INF = math.nan, math.inf
@@ -116,10 +132,12 @@ def add(module: str, func: Callable[..., Any], args: tuple, base: dict, key: str
         if isinstance(key, int):
             a = list(args)
             a[key] = value
-            call = (lambda a=tuple(a): func(*a, **base))
+            def call(a=tuple(a)):
+                return func(*a, **base)
             kname = f"arg{key}"
         else:
-            call = (lambda value=value: func(*args, **{**base, key: value}))
+            def call(value=value):
+                return func(*args, **{**base, key: value})
             kname = key
         CASES.append(pytest.param(module, call, names, value, id=f"{module}.{fname}-{kname}-{vid}"))
 

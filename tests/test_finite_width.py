@@ -216,7 +216,7 @@ def test_real_networks_gaussian(act, n, n_net):
     # the infinite-width value 3 is rejected at depths 2 and 5: the test can fail
     assert np.all(np.abs(_kurt_z(m2[:, idx], m4[:, idx], np.full(3, 3.0))[:2]) > Z_MAX)
     pred = fw.log_norm_moments(act, max(DEPTHS), n)
-    for j, d in enumerate(DEPTHS):
+    for d in DEPTHS:
         x = log_norm[:, d - 1]
         x = x[np.isfinite(x)]
         se_m = x.std() / math.sqrt(x.size)

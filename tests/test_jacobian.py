@@ -25,7 +25,7 @@ def test_orthogonal_linear_singular_values_are_gain_to_the_depth():
 
 def _tanh_net(x, weights, biases):
     h = x
-    for w, b in zip(weights, biases):
+    for w, b in zip(weights, biases, strict=True):
         h = np.tanh(w @ h + b)
     return h
 

@@ -30,10 +30,10 @@ def _batch(n: int, width: int, seed: int, draw: int = 0) -> np.ndarray:
 
 def _outputs(weights: list[np.ndarray], act: str, x: np.ndarray) -> list[np.ndarray]:
     h, zs = x.T, []
-    for l, w in enumerate(weights):
+    for ell, w in enumerate(weights):
         z = w @ h
         zs.append(z)
-        if l < len(weights) - 1:
+        if ell < len(weights) - 1:
             h = NUMPY_ACTS[act](z)
     return zs
 
@@ -66,11 +66,11 @@ def test_unit_variance_on_a_fresh_batch(act):
     b = 600
     res = lsuv(WIDTHS, act, _batch(b, WIDTHS[0], seed=10), tol=1e-9, seed=4)
     fresh = _batch(b, WIDTHS[0], seed=10, draw=1)  # same distribution, new examples
-    for l, z in enumerate(_outputs(res.weights, act, fresh)):
+    for ell, z in enumerate(_outputs(res.weights, act, fresh)):
         a_b, c_b = (z**2).mean(axis=0), z.mean(axis=0)
         v = a_b.mean() - c_b.mean() ** 2
         sd = math.sqrt(2.0) * np.std(a_b - 2 * c_b.mean() * c_b, ddof=1) / math.sqrt(b)
-        assert abs(v - 1.0) < 5 * sd, (l + 1, v, sd)
+        assert abs(v - 1.0) < 5 * sd, (ell + 1, v, sd)
         assert sd < 0.2  # the check is not vacuous
 
 
@@ -78,7 +78,7 @@ def test_unit_variance_on_a_fresh_batch(act):
 def test_weights_are_scaled_orthogonal(widths):
     x = _batch(300, widths[0], seed=2)
     res = lsuv(widths, "tanh", x, seed=5)
-    for w, s in zip(res.weights, res.scales):
+    for w, s in zip(res.weights, res.scales, strict=True):
         n_out, n_in = w.shape
         gram = w @ w.T if n_out <= n_in else w.T @ w
         c = np.mean(np.diag(gram))
@@ -89,7 +89,7 @@ def test_weights_are_scaled_orthogonal(widths):
 def test_deterministic_for_a_seed_and_seed_matters():
     x = _batch(200, WIDTHS[0], seed=3)
     a, b, c = (lsuv(WIDTHS, "relu", x, seed=s) for s in (7, 7, 8))
-    for wa, wb in zip(a.weights, b.weights):
+    for wa, wb in zip(a.weights, b.weights, strict=True):
         np.testing.assert_array_equal(wa, wb)
     assert not np.allclose(a.weights[0], c.weights[0])
 
@@ -99,8 +99,8 @@ def test_network_in_place_and_loop_steps():
     net = network(WIDTHS, "tanh", "he", distribution="orthogonal", seed=2)
     original = [w.copy() for w in net.weights]
     res = lsuv_network(net, x, tol=0.1, max_iter=10)
-    assert all(w is v for w, v in zip(res.weights, net.weights))
-    for w0, w, s in zip(original, net.weights, res.scales):
+    assert all(w is v for w, v in zip(res.weights, net.weights, strict=True))
+    for w0, w, s in zip(original, net.weights, res.scales, strict=True):
         np.testing.assert_allclose(w, s * w0, rtol=1e-12)
     # A bias-free layer is linear in its weights: one step lands on 1 (up to rounding).
     needed = np.abs(res.variance_before - 1) >= 0.1

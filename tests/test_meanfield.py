@@ -340,7 +340,7 @@ def test_tanh_without_bias_below_criticality_preserves_correlations():
 
 
 def test_correlation_limit_refuses_outside_its_domain():
-    from initmath.activations import X, Activation
+    from initmath.activations import Activation, X
     cube = Activation("cube_mf_test", X**3 + X)   # q* infinite, phi not asymptotically linear
     with pytest.raises(ValueError, match="not asymptotically linear"):
         mf.correlation_limit(cube, 3.0, 0.0)

@@ -172,10 +172,10 @@ _MP_REFERENCE = {  # written directly in mpmath, independent of the SymPy defini
 def test_numeric_moments_are_correct_to_a_few_ulp(name, q):
     # against 40-digit tanh-sinh quadrature of the functions written by hand
     with mpmath.workdps(40):
-        for f, got in zip(_MP_REFERENCE[name], (initmath.moment(name, q).value,
-                                                initmath.derivative_moment(name, q).value)):
+        got_both = (initmath.moment(name, q).value, initmath.derivative_moment(name, q).value)
+        for f, got in zip(_MP_REFERENCE[name], got_both, strict=True):
             s = mpmath.sqrt(q)
-            ref = mpmath.quad(lambda z: f(s * z) ** 2 * mpmath.exp(-z * z / 2),
+            ref = mpmath.quad(lambda z, f=f, s=s: f(s * z) ** 2 * mpmath.exp(-z * z / 2),
                               [-mpmath.inf, 0, mpmath.inf]) / mpmath.sqrt(2 * mpmath.pi)
             assert abs(got - float(ref)) <= 4 * math.ulp(float(ref)), (name, q, got, ref)
 
@@ -285,7 +285,8 @@ def test_orthogonal_mean_square():
 _SCHEME_MODES = [(s, m) for s in ("lecun", "xavier", "he", "standard")
                  for m in (None, "fan_in", "fan_out", "fan_avg")] + [("normal", None)]
 _NUMERIC = (d.N_IN, d.N_OUT, d.GAIN, sp.Symbol("s", positive=True),
-            sp.Symbol("r", positive=True, integer=True), sp.Symbol("c", positive=True, integer=True))
+            sp.Symbol("r", positive=True, integer=True),
+            sp.Symbol("c", positive=True, integer=True))
 
 
 def _derived(scheme, mode, distribution, with_gain):
@@ -331,7 +332,8 @@ def test_variance_equals_registry(fan_in, fan_out, slope):
         ("xavier.variance", initmath.variance("xavier", fan_in, fan_out)),
         ("he.variance", initmath.variance("he", fan_in)),
         ("he.variance_fan_out", initmath.variance("he", fan_in, fan_out, mode="fan_out")),
-        ("prelu.variance", initmath.variance("he", fan_in, gain=initmath.gain("leaky_relu", slope))),
+        ("prelu.variance",
+         initmath.variance("he", fan_in, gain=initmath.gain("leaky_relu", slope))),
         ("standard.variance", initmath.variance("standard", fan_in)),
     ):
         assert fast == pytest.approx(float(f[name].rhs.subs(subs)), rel=1e-13), name

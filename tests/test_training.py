@@ -61,9 +61,9 @@ def test_loss_is_the_mean_cross_entropy():
 
 def test_weights_come_from_the_samplers():
     net = network([8, 6, 4], "relu", "he", distribution="uniform", seed=5)
-    for l, w in enumerate(net.weights):
+    for ell, w in enumerate(net.weights):
         expected = initmath.init(w.shape, "he", distribution="uniform",
-                                 rng=np.random.default_rng([5, l]))
+                                 rng=np.random.default_rng([5, ell]))
         np.testing.assert_array_equal(w, expected)
     assert all(np.all(b == 0) for b in net.biases)
     assert net.widths == [8, 6, 4]
@@ -92,7 +92,7 @@ def test_same_seed_same_weights_and_history():
         net = network([2, 8, 3], "tanh", "xavier", seed=4)
         runs.append((net, train(net, x, y, x_test=x, y_test=y, epochs=3, seed=9)))
     (a, ha), (b, hb) = runs
-    for wa, wb in zip(a.weights + a.biases, b.weights + b.biases):
+    for wa, wb in zip(a.weights + a.biases, b.weights + b.biases, strict=True):
         np.testing.assert_array_equal(wa, wb)
     assert ha.train_loss == hb.train_loss and ha.test_accuracy == hb.test_accuracy
     other = network([2, 8, 3], "tanh", "xavier", seed=4)
@@ -133,7 +133,7 @@ def test_bad_arguments(kwargs, error, match):
     before = [w.copy() for w in net.weights]
     with pytest.raises(error, match=match):
         train(net, args.pop("x"), args.pop("y"), **args)
-    assert all(np.array_equal(a, b) for a, b in zip(before, net.weights))  # untouched
+    assert all(np.array_equal(a, b) for a, b in zip(before, net.weights, strict=True))  # untouched
 
 
 def test_bad_network_arguments():

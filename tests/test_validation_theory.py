@@ -122,7 +122,7 @@ _B = [np.array([0.1, -0.2]), np.array([0.0, 0.4])]
 
 def _by_hand(x):
     h = np.asarray(x, dtype=float)
-    for w, b in zip(_W, _B):
+    for w, b in zip(_W, _B, strict=True):
         h = np.tanh(w @ h + b)
     return h
 

@@ -79,12 +79,12 @@ window.addEventListener("load", async () => {
   out.brokenImages = imgs.filter(i => !(i.complete && i.naturalWidth > 0))
                          .map(i => i.getAttribute("src"));
   const pre = document.createElement("pre");
-  pre.id = "%s";
+  pre.id = "@RESULT_ID@";
   pre.textContent = JSON.stringify(out);
   document.body.appendChild(pre);
 });
 </script>
-""" % RESULT_ID
+""".replace("@RESULT_ID@", RESULT_ID)
 
 
 @dataclass
