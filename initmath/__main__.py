@@ -12,8 +12,8 @@ import math
 import os
 import sys
 import time
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Callable, Sequence
+from typing import NoReturn, TextIO
 
 PROG = "initmath"
 
@@ -34,7 +34,7 @@ def _fail(message: str, status: int = 2) -> NoReturn:
     raise SystemExit(status)
 
 
-def _integer(minimum: int, flag: str):  # type: ignore[no-untyped-def]
+def _integer(minimum: int, flag: str) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -56,7 +56,7 @@ def _level(text: str) -> float:
     return value
 
 
-def _progress_bar(stream):  # type: ignore[no-untyped-def]
+def _progress_bar(stream: TextIO) -> Callable[[int, int, str], None]:
     start = time.monotonic()
 
     def show(i: int, n: int, name: str) -> None:
@@ -85,8 +85,10 @@ def _verify(args: argparse.Namespace) -> int:
     if args.threads is not None:
         import numba
 
-        if args.threads > numba.config.NUMBA_NUM_THREADS:
-            _fail(f"--threads must be <= {numba.config.NUMBA_NUM_THREADS} (NUMBA_NUM_THREADS), "
+        # numba.config's settings are module globals set at run time (mypy cannot see them)
+        max_threads: int = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+        if args.threads > max_threads:
+            _fail(f"--threads must be <= {max_threads} (NUMBA_NUM_THREADS), "
                   f"got {args.threads}")
     if sys.stdout is None or sys.stdout.closed:
         _fail("standard output is closed: nowhere to write the results")
@@ -133,7 +135,7 @@ def _write(text: str) -> None:
         # does not fail a second time with a traceback.
         try:
             devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())  # type: ignore[union-attr]
+            os.dup2(devnull, sys.stdout.fileno())
         except (OSError, ValueError, AttributeError):
             pass
         _fail(f"cannot write the results to standard output: {exc}")

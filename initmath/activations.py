@@ -19,7 +19,7 @@ import math
 import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import mpmath
 import numpy as np
@@ -701,8 +701,9 @@ def activation(spec: object, param: object = None) -> Activation:
     ValueError
         Unknown name, a parameter for an activation without one, a negative or NaN parameter.
     """
+    # bind() validates its values (_param_value), whatever their type.
     if isinstance(spec, Activation):
-        return spec.bind(param) if param is not None else spec._bound()
+        return spec.bind(cast(float, param)) if param is not None else spec._bound()
     name, value = split_spec(spec, param)
     key = _ALIASES.get(name.lower(), name.lower())
     if key not in _REGISTRY:
@@ -715,7 +716,7 @@ def activation(spec: object, param: object = None) -> Activation:
         return act.bind()
     if not act.params:
         raise ValueError(f"activation {name!r} takes no parameter, got param={value!r}")
-    return act.bind(value)
+    return act.bind(cast(float, value))
 
 
 def register_activation(

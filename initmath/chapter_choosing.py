@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .gains import gain as _gain
+from .schemes import Distribution, Scheme
 from .schemes import variance as _variance
 
 __all__ = [
@@ -51,9 +52,9 @@ class Setting:
 
     key: str
     label: str
-    scheme: str
+    scheme: Scheme
     gain: float | None = None
-    distribution: str = "normal"
+    distribution: Distribution = "normal"
 
     def scale(self, width: int) -> float:
         """The weight scale :math:`\\sigma_w^2 = \\mathrm{fan_{in}} \\cdot v` at equal widths."""
@@ -104,7 +105,7 @@ def activation_label(activation: object) -> str:
 
 def _torch_gain(activation: object) -> float | None:
     try:
-        return _gain(activation)  # type: ignore[arg-type]
+        return _gain(activation)
     except ValueError:
         return None
 
@@ -196,19 +197,22 @@ def grid(
         raise ValueError("n_networks must be a multiple of groups")
     widths = [width] * (depth + 1)
     size = n_networks // groups
-    rows = []
+    rows: list[Row] = []
     for act in activations:
         for setting in settings_for(act):
-            kw = dict(scheme=setting.scheme, gain=setting.gain, distribution=setting.distribution)
+            scheme, gain, dist = setting.scheme, setting.gain, setting.distribution
             parts = [
-                simulate(widths, act, **kw, n_networks=size, first_network=i * size,
-                         seed=seed + len(rows), backward=True)
+                simulate(widths, act, scheme=scheme, gain=gain, distribution=dist,
+                         n_networks=size, first_network=i * size, seed=seed + len(rows),
+                         backward=True)
                 for i in range(groups)
             ]
             merged = parts[0]
             for p in parts[1:]:
                 merged = merged.merge(p)
-            q_pred, r_pred = predict(widths, act, **kw, backward=True)
+            q_pred, r_pred = predict(widths, act, scheme=scheme, gain=gain, distribution=dist,
+                                     backward=True)
+            assert r_pred is not None  # backward=True
             fwd_pred, bwd_pred = _ratios(q_pred, r_pred, last)
             fwd, fwd_se, bwd, bwd_se = jackknife_ratios(parts, last)
             rows.append(Row(

@@ -145,9 +145,10 @@ def drift_runs(
     for r in rows:
         if r.torch is None:
             continue
-        kw = {"scheme": "lecun", "gain": r.torch, "input_std": 1.0 / r.torch}
-        q, _ = predict(widths, r.activation, **kw)
-        res = simulate(widths, r.activation, n_networks=n_networks, seed=seed, **kw)
+        g, s = r.torch, 1.0 / r.torch
+        q, _ = predict(widths, r.activation, scheme="lecun", gain=g, input_std=s)
+        res = simulate(widths, r.activation, n_networks=n_networks, seed=seed, scheme="lecun",
+                       gain=g, input_std=s)
         runs.append(DriftRun(r.activation, r.torch, q, res))
     return runs
 

@@ -5,7 +5,7 @@ signal and of the gradient through a deep ReLU network under a bad and a good we
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 
@@ -41,6 +41,13 @@ class DepthRuns:
     cases: dict[str, DepthCase] = field(default_factory=dict)
 
 
+class _Scale(TypedDict, total=False):
+    """The keyword arguments of :func:`simulate` and :func:`predict` that set the weights."""
+
+    scheme: str
+    std_value: float
+
+
 def depth_runs(
     width: int = 256, layers: int = 30, n_networks: int = 400, fixed_std: float = 0.1,
     seed: int = 1,
@@ -48,7 +55,7 @@ def depth_runs(
     """Simulate ReLU networks of ``layers`` layers of ``width`` units, forward and backward,
     with LeCun's variance :math:`1/n`, a fixed standard deviation and He's :math:`2/n`."""
     widths = [width] * (layers + 1)
-    settings = {
+    settings: dict[str, tuple[str, _Scale]] = {
         "lecun": ("LeCun, $1/n$", {"scheme": "lecun"}),
         "fixed": (f"fixed std {fixed_std:g}", {"scheme": "normal", "std_value": fixed_std}),
         "he": ("He, $2/n$", {"scheme": "he"}),

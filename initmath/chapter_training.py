@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .datasets import Dataset
+from .schemes import Distribution, Scheme
 from .training import History, network, train
 
 if TYPE_CHECKING:
@@ -24,10 +25,10 @@ class Config:
     """One network and initialization: ``depth`` hidden layers of ``width`` units."""
 
     activation: str
-    scheme: str
+    scheme: Scheme
     depth: int
     width: int = 64
-    distribution: str = "normal"
+    distribution: Distribution = "normal"
 
     @property
     def label(self) -> str:

@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import sympy as sp
@@ -46,6 +47,7 @@ from .activations import Activation
 from .activations import activation as get_activation
 from .moments import Q, symbolic_moment
 from .samplers import init
+from .schemes import Distribution
 from .stats import Estimate
 from .torch_gain import ActivationSpec
 
@@ -103,8 +105,9 @@ _HERMITE_NODES = 160
 
 
 # -- symbolic predictions -------------------------------------------------------------------
-def _dist(distribution: object) -> str:
-    return choice(distribution, "distribution", JACOBIAN_DISTRIBUTIONS, _ALIASES)
+def _dist(distribution: object) -> Distribution:
+    return cast(Distribution, choice(distribution, "distribution", JACOBIAN_DISTRIBUTIONS,
+                                     _ALIASES))
 
 
 def relative_variance_recursion(distribution: str = "normal") -> sp.Eq:

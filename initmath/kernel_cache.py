@@ -340,9 +340,10 @@ def is_write_failure(exc: BaseException) -> bool:
     seen = set()
     codes = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG,
              getattr(errno, "EDQUOT", errno.ENOSPC), errno.EIO, errno.ENOENT, errno.ENOTDIR}
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, OSError) and exc.errno in codes:
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, OSError) and cur.errno in codes:
             return True
-        exc = exc.__cause__ or exc.__context__
+        cur = cur.__cause__ or cur.__context__
     return False

@@ -62,6 +62,10 @@ __all__ = [
 #: Integer code of each distribution inside the kernels.
 DIST_CODES = {"normal": 0, "uniform": 1, "truncated_normal": 2, "orthogonal": 3}
 
+# numba.config, typed loosely: its settings (CACHE_DIR, NUMBA_NUM_THREADS) are module globals
+# that Numba sets at run time, so they are not in its type information.
+_NUMBA_CONFIG: Any = numba.config
+
 #: Version of this generator (part of every kernel's digest).
 _GENERATOR = "initmath.kernels 2"
 
@@ -365,7 +369,7 @@ def _disable_numba_cache(module: ModuleType) -> None:
 
     for value in vars(module).values():
         if isinstance(value, numba.core.dispatcher.Dispatcher):
-            value._cache = NullCache()
+            value._cache = NullCache()  # type: ignore[attr-defined]  # private, not in the stubs
 
 
 def _in_memory(source: str, digest: str) -> ModuleType:
@@ -376,8 +380,15 @@ def _in_memory(source: str, digest: str) -> ModuleType:
     sys.modules[name] = module
     exec(compile(tree, f"<initmath kernel {digest}>", "exec"), module.__dict__)  # noqa: S102
     _disable_numba_cache(module)
-    module.run = _Run(module.run, None)
+    module.run = _Run(module.run, None)  # type: ignore[attr-defined]  # a module's new global
     return module
+
+
+def _stem(name: str) -> str:
+    """The function part of a Numba cache file name that :data:`_NUMBA_FILE` matches."""
+    match = _NUMBA_FILE.fullmatch(name)
+    assert match is not None  # _Entry.numba_files lists only such names
+    return match.group(1)
 
 
 class _Entry:
@@ -398,7 +409,7 @@ class _Entry:
 
     def drop_numba(self, stems: set[str] | None = None) -> None:
         for n in self.numba_files():
-            if stems is None or _NUMBA_FILE.fullmatch(n).group(1) in stems:
+            if stems is None or _stem(n) in stems:
                 kc._unlink(self.numba_dir / n)
 
     def verify(self, manifest: dict[tuple[str, str], str] | None) -> None:
@@ -408,7 +419,7 @@ class _Entry:
         for n in self.numba_files():
             data = kc.read_nofollow(self.numba_dir / n)
             if manifest is None or data is None or manifest.get(("numba", n)) != kc.sha256(data):
-                bad.add(_NUMBA_FILE.fullmatch(n).group(1))
+                bad.add(_stem(n))
         if bad:
             self.drop_numba(bad)
 
@@ -485,7 +496,7 @@ def _from_cache(source: str, digest: str) -> ModuleType:
     rewritten = kc.read_nofollow(entry.py) != data
     if rewritten:
         kc.write_atomic(entry.py, data)
-    if not numba.config.CACHE_DIR:
+    if not _NUMBA_CONFIG.CACHE_DIR:
         pyc = kdir / "__pycache__"
         if os.path.islink(pyc) or (os.path.lexists(pyc) and not os.path.isdir(pyc)):
             os.unlink(pyc)  # a planted link or file inside our own directory
@@ -501,7 +512,7 @@ def _from_cache(source: str, digest: str) -> ModuleType:
     numba_dir = _numba_dir(module)
     if numba_dir is None:
         raise kc.CacheUnusable("Numba found no cache location for the kernels")
-    if not numba.config.CACHE_DIR and numba_dir != kdir / "__pycache__":
+    if not _NUMBA_CONFIG.CACHE_DIR and numba_dir != kdir / "__pycache__":
         raise kc.CacheUnusable(f"Numba cannot write {str(kdir / '__pycache__')!r}")
     kc.check_directory(numba_dir, "Numba cache directory")
     entry.numba_dir = numba_dir
@@ -513,7 +524,7 @@ def _from_cache(source: str, digest: str) -> ModuleType:
         os.utime(entry.manifest)  # last use, for pruning
     except OSError:
         pass
-    module.run = _Run(module.run, entry, source)
+    module.run = _Run(module.run, entry, source)  # type: ignore[attr-defined]  # a new global
     return module
 
 
@@ -536,7 +547,7 @@ def _warm_up(run: Any) -> None:
         DIST_CODES["normal"], np.ones(layers), 2.0, 0.0, 1.0, True,
         np.array([[-5.0, 5.0]] * 3), np.zeros(1), np.zeros((1, layers)),
         np.zeros((1, layers)), np.zeros((1, layers)), np.zeros((1, 3, layers), dtype=np.int8),
-        np.zeros((numba.config.NUMBA_NUM_THREADS, 3, layers, 1), dtype=np.int64))
+        np.zeros((_NUMBA_CONFIG.NUMBA_NUM_THREADS, 3, layers, 1), dtype=np.int64))
 
 
 def _compiled_on_disk(module: ModuleType) -> bool:
@@ -622,8 +633,8 @@ def _compile_in_child(source: str, digest: str, kdir: Path) -> int:
     import tempfile
 
     env = dict(os.environ, INITMATH_CACHE_DIR=str(kc.cache_root()))
-    if numba.config.CACHE_DIR:
-        env["NUMBA_CACHE_DIR"] = str(numba.config.CACHE_DIR)
+    if _NUMBA_CONFIG.CACHE_DIR:
+        env["NUMBA_CACHE_DIR"] = str(_NUMBA_CONFIG.CACHE_DIR)
     package_parent = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(
         [package_parent, *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])

@@ -203,6 +203,7 @@ def _q_array(
     an array of them): strings, bools, complex, ``None``, objects, lists of those; NumPy
     would convert ``"1.0"`` and ``True`` silently."""
     what = "a real number" if scalar else "a real number or an array of them"
+    arr: np.ndarray | None
     if _is_real_scalar(q):
         try:
             arr = np.asarray(float(q))  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from ._checks import choice, nonnegative_real
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure, SubFigure
 
     from .simulation import SimulationResult
 
@@ -105,7 +105,7 @@ def plot_histograms(
     layers: Sequence[int] | None = None,
     ax: Axes | None = None,
     density: bool = True,
-) -> Figure:
+) -> Figure | SubFigure:
     """Per-layer histograms (``kind`` ``"pre"``, ``"act"`` or ``"grad"``) as outlined curves,
     in the manner of Glorot and Bengio (2010), Figures 6 and 7. ``layers`` are 1-based."""
     import matplotlib.pyplot as plt
@@ -122,10 +122,11 @@ def plot_histograms(
     edges = result.hist_edges[kind]
     centers = (edges[:-1] + edges[1:]) / 2
     width = edges[1] - edges[0]
+    fig: Figure | SubFigure
     if ax is None:
         fig, ax = plt.subplots(figsize=(6, 3.2))
     else:
-        fig = ax.figure
+        fig = ax.figure  # a SubFigure when ``ax`` is in one
     chosen = _layers(layers, counts.shape[0])
     for layer in chosen:
         c = counts[layer - 1].astype(float)
@@ -187,7 +188,7 @@ def _layers(layers: object, n_layers: int) -> list[int]:
     if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__"):
         raise TypeError(f"layers must be a sequence of 1-based layer numbers, got {layers!r}")
     out = []
-    for layer in layers:  # type: ignore[attr-defined]
+    for layer in layers:
         if isinstance(layer, (bool, np.bool_)) or not isinstance(layer, (int, np.integer)):
             raise TypeError(f"layers must contain integers, got {layers!r}")
         if not 1 <= layer <= n_layers:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -42,7 +43,7 @@ import numpy.typing as npt
 from . import activations as _activations
 from ._checks import choice, integer, layer_widths, nonnegative_real, positive_real
 from .kernel_source import AFTER_NAN, AFTER_OVERFLOW, EXPLODE, NAN, OK, OVERFLOW, TINY, UNDERFLOW
-from .schemes import SCHEME_ALIASES, SCHEMES, bound, std
+from .schemes import SCHEME_ALIASES, SCHEMES, Distribution, Mode, Scheme, bound, std
 
 __all__ = ["DEFAULT_MEMORY", "REFERENCE_DISTRIBUTIONS", "batch_size", "simulate_numpy"]
 
@@ -103,15 +104,15 @@ def batch_size(
 
 
 def _scales(
-    ws: list[int], scheme: str, distribution: str, gain: float | None, mode: str | None,
-    std_value: float | None,
+    ws: list[int], scheme: Scheme, distribution: Distribution, gain: float | None,
+    mode: Mode | None, std_value: float | None,
 ) -> list[float]:
     """Per layer: the std (normal) or the half-width of the support (uniform)."""
     if std_value is not None:  # checked under its own name (std() would call it "std")
         std_value = nonnegative_real(std_value, "std_value")
-    kw = {"distribution": distribution, "gain": gain, "mode": mode, "std": std_value}
     f = bound if distribution == "uniform" else std
-    return [float(f((n_out, n_in), scheme, **kw))
+    return [float(f((n_out, n_in), scheme, distribution=distribution, gain=gain, mode=mode,
+                    std=std_value))
             for n_in, n_out in zip(ws[:-1], ws[1:], strict=True)]
 
 
@@ -242,8 +243,8 @@ def simulate_numpy(
     ws = layer_widths(widths)
     act = _activations.activation(activation)
     phi, dphi = act.numpy, act.numpy_derivative
-    sch = choice(scheme, "scheme", SCHEMES, SCHEME_ALIASES)
-    dist = choice(distribution, "distribution", REFERENCE_DISTRIBUTIONS)
+    sch = cast(Scheme, choice(scheme, "scheme", SCHEMES, SCHEME_ALIASES))
+    dist = cast(Distribution, choice(distribution, "distribution", REFERENCE_DISTRIBUTIONS))
     n_networks = integer(n_networks, "n_networks", 2)
     n_inputs = integer(n_inputs, "n_inputs", 1)
     bias_std = nonnegative_real(bias_std, "bias_std")
@@ -253,7 +254,7 @@ def simulate_numpy(
     if batch is None:
         batch = batch_size(ws, n_inputs, backward=bool(backward))
     batch = min(integer(batch, "batch", 1), n_networks)
-    scales = _scales(ws, sch, dist, gain, mode, std_value)
+    scales = _scales(ws, sch, dist, gain, cast("Mode | None", mode), std_value)  # std() checks mode
     seed = integer(seed, "seed", 0)  # the shared check, as simulate's (no str, float, bool)
     rng = np.random.default_rng(seed)
 

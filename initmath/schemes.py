@@ -299,7 +299,7 @@ def std(
 def _weight_std(
     shape: Sequence[int],
     scheme: object,
-    layout: str,
+    layout: Layout,
     activation: ActivationSpec | None,
     mode: str | None,
     distribution: object,

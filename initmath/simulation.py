@@ -28,7 +28,7 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numba
 import numpy as np
@@ -48,7 +48,7 @@ from .kernel_source import (
 )
 from .kernels import DIST_CODES, forget_module, kernel_module, kernel_params
 from .rng import seed_key
-from .schemes import SCHEME_ALIASES, SCHEMES, bound, std
+from .schemes import SCHEME_ALIASES, SCHEMES, Distribution, Mode, Scheme, bound, std
 from .stats import Estimate, Moments
 
 __all__ = ["FAILURES", "RECORDS", "NetworkSpec", "SimulationResult", "network_spec", "simulate"]
@@ -282,7 +282,7 @@ class SimulationResult:
             merged = Moments(m.n_layers)
             merged.merge(m).merge(other._stats[key])
             stats[key] = merged
-        hist = None if self._hist is None else self._hist + other._hist  # type: ignore[operator]
+        hist = None if self._hist is None else self._hist + other._hist
         codes = {k: v + other._codes[k] for k, v in self._codes.items()}
         return SimulationResult(
             self.config, self.first_network, self.n_networks + other.n_networks, stats, hist,
@@ -361,7 +361,7 @@ def _hist_ranges(hist_range: object) -> np.ndarray:
 def _number(value: object, name: str, whole: object) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
         raise TypeError(f"{name} must be a pair (lo, hi) of numbers, got {whole!r}")
-    return float(value)  # type: ignore[arg-type]
+    return float(value)
 
 
 class NetworkSpec(NamedTuple):
@@ -408,22 +408,23 @@ def network_spec(
     """
     ws = layer_widths(widths)
     act: Activation = _activations.activation(activation)
-    sch = choice(scheme, "scheme", SCHEMES, SCHEME_ALIASES)
-    dist = choice(distribution, "distribution", DISTRIBUTIONS)
+    sch = cast(Scheme, choice(scheme, "scheme", SCHEMES, SCHEME_ALIASES))
+    dist = cast(Distribution, choice(distribution, "distribution", DISTRIBUTIONS))
     bias = nonnegative_real(bias_std, "bias_std")
     inp = positive_real(input_std, "input_std")
     if not isinstance(backward, (bool, np.bool_)):
         raise TypeError(f"backward must be a bool, got {backward!r}")
     if std_value is not None:  # checked under its own name (std() would call it "std")
         std_value = nonnegative_real(std_value, "std_value")
-    kw = {"mode": mode, "gain": gain, "std": std_value}
+    m = cast("Mode | None", mode)  # std() and bound() check it
     variances, scales = [], []
     for layer in range(len(ws) - 1):
         shape = (ws[layer + 1], ws[layer])
-        s = float(std(shape, sch, distribution=dist, **kw))
+        s = float(std(shape, sch, distribution=dist, mode=m, gain=gain, std=std_value))
         variances.append(s * s)
         if dist == "uniform":
-            scales.append(float(bound(shape, sch, distribution="uniform", **kw)))
+            scales.append(float(bound(shape, sch, distribution="uniform", mode=m, gain=gain,
+                                      std=std_value)))
         elif dist == "truncated_normal":
             scales.append(s / truncated_normal_std())
         elif dist == "orthogonal":
@@ -597,14 +598,17 @@ def simulate(
     ranges = _hist_ranges(hist_range)
     if threads is not None:
         threads = integer(threads, "threads", 1)
-        if threads > numba.config.NUMBA_NUM_THREADS:
+        # numba.config's settings are module globals set at run time (mypy cannot see them)
+        max_threads: int = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+        if threads > max_threads:
             raise ValueError(
-                f"threads must be <= {numba.config.NUMBA_NUM_THREADS} (NUMBA_NUM_THREADS), "
+                f"threads must be <= {max_threads} (NUMBA_NUM_THREADS), "
                 f"got {threads}"
             )
     k0, k1 = seed_key(seed)
     L = len(spec.widths) - 1
-    n_threads = numba.config.NUMBA_NUM_THREADS  # the histograms have a row per thread id
+    # the histograms have a row per thread id (numba.config's globals are set at run time)
+    n_threads: int = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
     use = threads if threads is not None else numba.get_num_threads()
     nbins = bins if "histograms" in rec else 0
     max_chunk = int(min(_MAX_CHUNK, max(1, _CHUNK_BYTES // (L * 27)), n_networks))

@@ -44,6 +44,7 @@ from ._checks import choice, integer, layer_widths, nonnegative_real, positive_r
 from .activations import Activation
 from .activations import activation as get_activation
 from .samplers import init
+from .schemes import Distribution, Mode, Scheme
 
 __all__ = ["History", "Network", "accuracy", "forward", "loss_and_gradients", "network",
            "train"]
@@ -81,11 +82,11 @@ class Network:
 def network(
     widths: Sequence[int],
     activation: object,
-    scheme: str = "he",
+    scheme: Scheme = "he",
     *,
-    distribution: str = "normal",
+    distribution: Distribution = "normal",
     gain: float | None = None,
-    mode: str | None = None,
+    mode: Mode | None = None,
     std: float | None = None,
     seed: int = 0,
 ) -> Network:
