@@ -148,6 +148,8 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
@@ -169,9 +171,12 @@ __all__ = [
     "ziggurat_normals",
 ]
 
-#: The decorator of every kernel here: compiled once, cached to disk, releases the GIL.
-#: Use it for kernels that call these functions too, e.g. ``@jit(parallel=True)``.
-jit = functools.partial(numba.njit, cache=True, nogil=True)
+if TYPE_CHECKING:  # typed as numba.njit: mypy loses njit's overloads through the partial
+    jit = numba.njit
+else:
+    #: The decorator of every kernel here: compiled once, cached to disk, releases the GIL.
+    #: Use it for kernels that call these functions too, e.g. ``@jit(parallel=True)``.
+    jit = functools.partial(numba.njit, cache=True, nogil=True)
 
 # All integer constants are np.uint64: Numba types a mix of signed and unsigned 64-bit
 # integers as float64, so no plain Python int may meet a word in arithmetic.
@@ -197,26 +202,33 @@ _TWO_PI = 2.0 * math.pi
 
 _U64 = 1 << 64
 _MAX_POSITION = 1 << 62  # offsets and offset + n stay well inside int64
+# An integer argument of the kernels (taken as uint64 or int64): Python's or NumPy's.
+_IntLike = int | np.integer
 
 
-@intrinsic
-def _mulhi64(typingctx, a, b):  # type: ignore[no-untyped-def]
-    """High 64 bits of the 128-bit product of two uint64 (one LLVM ``i128`` multiply)."""
-    if a != types.uint64 or b != types.uint64:
-        return None
+if TYPE_CHECKING:  # as jitted code calls it (Numba's stubs include the typing context)
+    def _mulhi64(a: np.uint64, b: np.uint64, /) -> np.uint64:
+        """High 64 bits of the 128-bit product of two uint64."""
+        ...
+else:
+    @intrinsic
+    def _mulhi64(typingctx, a, b):
+        """High 64 bits of the 128-bit product of two uint64 (one LLVM ``i128`` multiply)."""
+        if a != types.uint64 or b != types.uint64:
+            return None
 
-    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
-        i128 = ir.IntType(128)
-        product = builder.mul(builder.zext(args[0], i128), builder.zext(args[1], i128))
-        return builder.trunc(builder.lshr(product, ir.Constant(i128, 64)), ir.IntType(64))
+        def codegen(context, builder, signature, args):
+            i128 = ir.IntType(128)
+            product = builder.mul(builder.zext(args[0], i128), builder.zext(args[1], i128))
+            return builder.trunc(builder.lshr(product, ir.Constant(i128, 64)), ir.IntType(64))
 
-    return types.uint64(types.uint64, types.uint64), codegen
+        return types.uint64(types.uint64, types.uint64), codegen
 
 
 @jit
 def philox4x64_10(
-    c0: int, c1: int, c2: int, c3: int, k0: int, k1: int
-) -> tuple[int, int, int, int]:
+    c0: _IntLike, c1: _IntLike, c2: _IntLike, c3: _IntLike, k0: _IntLike, k1: _IntLike
+) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:
     """The Philox4x64-10 block function: four 64-bit words from a counter and a key.
 
     Parameters
@@ -259,8 +271,8 @@ def philox4x64_10(
 
 @jit
 def philox4x32_10(
-    c0: int, c1: int, c2: int, c3: int, k0: int, k1: int
-) -> tuple[int, int, int, int]:
+    c0: _IntLike, c1: _IntLike, c2: _IntLike, c3: _IntLike, k0: _IntLike, k1: _IntLike
+) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:
     """The Philox4x32-10 block function: four 32-bit words from a counter and a key.
 
     Computed on ``uint64`` words masked to 32 bits (a 32 x 32-bit product fits in 64 bits).
@@ -429,7 +441,9 @@ def _fill(normal, key0, key1, stream, offset, out):  # type: ignore[no-untyped-d
 
 
 @jit
-def fill_uniform(key0: int, key1: int, stream: int, offset: int, out: np.ndarray) -> None:
+def fill_uniform(
+    key0: _IntLike, key1: _IntLike, stream: _IntLike, offset: _IntLike, out: np.ndarray
+) -> None:
     """Fill ``out`` with uniforms on [0, 1) from positions ``offset, offset + 1, ...``.
 
     Callable from Python and from other Numba kernels (``prange`` included).
@@ -461,7 +475,9 @@ def fill_uniform(key0: int, key1: int, stream: int, offset: int, out: np.ndarray
 
 
 @jit
-def fill_normal(key0: int, key1: int, stream: int, offset: int, out: np.ndarray) -> None:
+def fill_normal(
+    key0: _IntLike, key1: _IntLike, stream: _IntLike, offset: _IntLike, out: np.ndarray
+) -> None:
     """Fill ``out`` with standard normals from positions ``offset, offset + 1, ...``.
 
     Callable from Python and from other Numba kernels (``prange`` included).
@@ -491,7 +507,10 @@ def fill_normal(key0: int, key1: int, stream: int, offset: int, out: np.ndarray)
     _fill(True, key0, key1, stream, offset, out)
 
 
-def _draw(fill, seed: int, stream: int, n: int, offset: int) -> npt.NDArray[np.float64]:
+def _draw(
+    fill: Callable[[np.uint64, np.uint64, np.uint64, np.int64, npt.NDArray[np.float64]], None],
+    seed: int, stream: int, n: int, offset: int,
+) -> npt.NDArray[np.float64]:
     k0, k1 = seed_key(seed)
     s = _as_index(stream, "stream", _U64)
     n = _as_index(n, "n", _MAX_POSITION)
@@ -708,7 +727,8 @@ def _ziggurat_pairs(words, scale, out, j0, rejected, n_rejected):  # type: ignor
 
 @jit
 def ziggurat_fill(
-    key0: int, key1: int, stream: int, offset: int, out: np.ndarray, std: float = 1.0
+    key0: _IntLike, key1: _IntLike, stream: _IntLike, offset: _IntLike, out: np.ndarray,
+    std: float = 1.0,
 ) -> None:
     r"""Fill ``out`` with normals of standard deviation ``std`` by the ziggurat, from
     positions ``offset, offset + 1, ...`` of a stream.
