@@ -109,7 +109,7 @@ class Activation:
             raise ValueError(
                 f"activation {self.name!r} takes {len(syms)} parameter(s), got {values!r}"
             )
-        chosen = dict(zip(syms, values, strict=True))
+        chosen = dict(zip(syms, values, strict=False))  # values may bind a prefix
         by_name = {s.name: s for s in syms}
         for key, val in named.items():
             if key not in by_name:

@@ -82,7 +82,7 @@ def depth_figure(runs: DepthRuns) -> Figure:
 
     style()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharex=True)
-    for color, case in zip(COLORS, runs.cases.values(), strict=True):
+    for color, case in zip(COLORS, runs.cases.values(), strict=False):
         plot_moments(axes[0], case.simulation, case.predicted_q, label=case.label, color=color)
         plot_moments(axes[1], case.simulation, case.predicted_grad, quantity="grad",
                      label=case.label, color=color)

@@ -265,7 +265,7 @@ def moments_grid(
     fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False, sharex=True,
                              layout="constrained")
     labels: list[str] = []
-    for ax, (title, (quantity, curves)) in zip(axes.flat, panels.items(), strict=True):
+    for ax, (title, (quantity, curves)) in zip(axes.flat, panels.items(), strict=False):
         for label, (sim, pred) in curves.items():
             if label not in labels:
                 labels.append(label)

@@ -102,7 +102,7 @@ def curves_figure(runs: dict[Config, list[History]], configs: Sequence[Config]) 
 
     style()
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6), sharex=True)
-    for color, c in zip(COLORS, configs, strict=True):
+    for color, c in zip(COLORS, configs, strict=False):
         hs = runs[c]
         for ax, key in ((left, "train_loss"), (right, "test_accuracy")):
             values = np.array([getattr(h, key) for h in hs])

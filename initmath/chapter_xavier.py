@@ -126,7 +126,7 @@ def moments_figure(
                              layout="constrained")
     labels: list[str] = []
     for (title, runs), (ax_f, ax_b) in zip(rows.items(), axes, strict=True):
-        for (label, (sim, q_pred, g_pred)), color in zip(runs.items(), COLORS, strict=True):
+        for (label, (sim, q_pred, g_pred)), color in zip(runs.items(), COLORS, strict=False):
             plot_moments(ax_f, sim, q_pred, label=label, color=color)
             plot_moments(ax_b, sim, g_pred, quantity="grad", label=label, color=color)
             if label not in labels:
@@ -136,7 +136,7 @@ def moments_figure(
     for ax in axes.flat:
         ax.xaxis.get_major_locator().set_params(integer=True)
     handles = [Line2D([], [], color=c, marker="o", ms=3, label=f"{lab}")
-               for lab, c in zip(labels, COLORS, strict=True)]
+               for lab, c in zip(labels, COLORS, strict=False)]
     handles.append(Line2D([], [], color="grey", label="predicted (line)"))
     handles.append(Line2D([], [], color="grey", marker="o", ls="", ms=3,
                           label="simulated ±2 se (points)"))

@@ -661,7 +661,7 @@ def simulate(
                     "afresh"
                 ) from exc
             elapsed = time.perf_counter() - began
-            for row, (key, values) in enumerate(zip(keys, (q, mean, grad), strict=True)):
+            for row, (key, values) in enumerate(zip(keys, (q, mean, grad), strict=False)):
                 st = status[:, row, :]
                 codes[key] += _codes_summary(st)
                 stats[key].add(values, st == OK)
