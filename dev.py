@@ -6,6 +6,7 @@ npm)::
 
     python3 dev.py book    # build the HTML book into _build/html
     python3 dev.py test    # run the whole test suite
+    python3 dev.py lint    # ruff on the repository, mypy on the package
     python3 dev.py check-html   # after `book`: check the HTML in headless Chromium
 
 Each command creates ``.venv`` on first use and installs the package (editable) with the
@@ -31,7 +32,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 CONSTRAINTS = ROOT / "requirements" / "constraints.txt"
 STAMP = VENV / ".initmath-installed"
-EXTRAS = "book,test,data"
+EXTRAS = "book,test,data,lint"
 # Versions of the optional frameworks that the cross-check tests compare against. They are
 # installed only from wheels already on this machine (pip's --no-index), never downloaded:
 # PyPI's default torch wheel is a multi-gigabyte CUDA build.
@@ -162,6 +163,17 @@ def cmd_book(args: list[str]) -> int:
     return code
 
 
+#: What ``lint`` checks: the whole repository's Python with ruff (rules in pyproject.toml), the
+#: package with mypy (configuration in pyproject.toml).
+LINT_PATHS = ["initmath", "tests", "benchmarks", "tools", "book", "dev.py"]
+
+
+def cmd_lint(args: list[str]) -> int:
+    python = ensure_env()
+    code = _run([python, "-m", "ruff", "check", *LINT_PATHS, *args])
+    return code or _run([python, "-m", "mypy", "initmath"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -177,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         help="run only the tests marked slow (they compile kernels from scratch; minutes)",
     )
     sub.add_parser("book", help="build the HTML book (extra arguments go to jupyter-book)")
+    sub.add_parser("lint", help="ruff on the repository, mypy on initmath (seconds)")
     sub.add_parser(
         "check-html",
         help="open the built book in headless Chromium: math, images, links "
@@ -191,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_test(rest, ns.crosscheck, ns.slow)
     if ns.command == "book":
         return cmd_book(rest)
+    if ns.command == "lint":
+        return cmd_lint(rest)
     ensure_env()
     return 0
 
