@@ -30,7 +30,7 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.numpy import NumPyPrinter
 
 from ._checks import nonnegative_real
-from .torch_gain import split_spec
+from .torch_gain import ACTIVATION_ALIASES, canonical_name, split_spec
 
 __all__ = [
     "X",
@@ -672,7 +672,6 @@ _REGISTRY: dict[str, Activation] = _builtin()
 _PROBE = np.array([-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0])
 #: Names a parameter may not have: the generated code uses them.
 _RESERVED = frozenset({"math", "numpy", "np", "mpmath", "scipy", "numba", "p", "nan", "inf"})
-_ALIASES = {"identity": "linear", "swish": "silu", "prelu": "leaky_relu"}
 
 
 def activation_names() -> tuple[str, ...]:
@@ -705,7 +704,7 @@ def activation(spec: object, param: object = None) -> Activation:
     if isinstance(spec, Activation):
         return spec.bind(cast(float, param)) if param is not None else spec._bound()
     name, value = split_spec(spec, param)
-    key = _ALIASES.get(name.lower(), name.lower())
+    key = canonical_name(name)
     if key not in _REGISTRY:
         raise ValueError(
             f"unknown activation {spec!r}; expected one of {', '.join(map(repr, _REGISTRY))} "
@@ -764,9 +763,9 @@ def register_activation(
     if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
         raise ValueError(f"name must be a Python identifier that is not a keyword, got {name!r}")
     key = name.lower()
-    if key in _ALIASES:
+    if key in ACTIVATION_ALIASES:
         raise ValueError(
-            f"name {name!r} is an alias of the built-in {_ALIASES[key]!r}: an activation "
+            f"name {name!r} is an alias of the built-in {ACTIVATION_ALIASES[key]!r}: an activation "
             "registered under it could never be looked up; choose another name"
         )
     if key in _REGISTRY and not replace:

@@ -83,6 +83,7 @@ import numpy as np
 import sympy as sp
 
 from ._checks import choice, fits_in_memory, integer
+from .torch_gain import canonical_name
 
 __all__ = [
     "EPS",
@@ -130,7 +131,6 @@ MAX_SYMBOLIC_DEPTH = 100
 MAX_N_CHECK = 16
 
 _COVERED = ("linear", "relu", "leaky_relu")
-_ALIASES = {"identity": "linear", "prelu": "leaky_relu"}
 _WEIGHTS = ("normal", "uniform", "truncated_normal")
 _SCHEME_C = {"he": 2, "kaiming": 2, "lecun": 1}
 
@@ -157,7 +157,7 @@ def _slope(activation: object) -> tuple[str, sp.Expr]:
         name, param = activation
     if not isinstance(name, str):
         raise TypeError(f"activation must be a string or (name, parameter), got {activation!r}")
-    key = _ALIASES.get(name.lower(), name.lower())
+    key = canonical_name(name)
     if key not in _COVERED:
         from .activations import activation as lookup
         from .activations import activation_names

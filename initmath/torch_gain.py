@@ -12,11 +12,16 @@ chosen by hand. The public :func:`initmath.gain` adds the derived ``"exact"`` co
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TypeAlias
 
 from ._checks import nonnegative_real
 
-__all__ = ["TORCH_NONLINEARITIES", "ActivationSpec", "parse_activation", "split_spec", "torch_gain"]
+__all__ = [
+    "ACTIVATION_ALIASES", "TORCH_NONLINEARITIES", "ActivationSpec", "canonical_name",
+    "parse_activation", "split_spec", "torch_gain",
+]
 
 #: The type of an ``activation`` argument, a name or ``(name, parameter)`` such as
 #: ``("leaky_relu", 0.2)``.
@@ -35,7 +40,21 @@ _LINEAR_LIKE = (
 TORCH_NONLINEARITIES: tuple[str, ...] = (
     *_LINEAR_LIKE, "sigmoid", "tanh", "relu", "leaky_relu", "selu")
 _PARAMETRIC = {"leaky_relu": 0.01}  # name -> PyTorch's default parameter
-_ALIASES = {"identity": "linear"}
+#: Other names of activations, the one table of them (read-only): every lookup of an
+#: activation by name (:func:`initmath.activation`, the finite-width moments, this module's
+#: PyTorch convention) goes through :func:`canonical_name`.
+ACTIVATION_ALIASES: Mapping[str, str] = MappingProxyType(
+    {"identity": "linear", "swish": "silu", "prelu": "leaky_relu"})
+
+
+def canonical_name(name: str) -> str:
+    """The canonical activation name of ``name``: lower case, aliases resolved.
+
+    >>> canonical_name("Swish"), canonical_name("relu")
+    ('silu', 'relu')
+    """
+    key = name.lower()
+    return ACTIVATION_ALIASES.get(key, key)
 
 # PyTorch's hand-set values (torch/nn/init.py). They are a convention, not a derivation:
 # tanh's 5/3 and selu's 3/4 were chosen empirically (pytorch#24991, pytorch#50664).
@@ -69,8 +88,7 @@ def parse_activation(activation: object, param: object = None) -> tuple[str, flo
     ``"leaky_relu"`` gets PyTorch's default slope 0.01; a slope must be finite and >= 0.
     """
     activation, param = split_spec(activation, param)
-    name = activation.lower()
-    name = _ALIASES.get(name, name)
+    name = canonical_name(activation)
     if name in _PARAMETRIC:
         value = _PARAMETRIC[name] if param is None else nonnegative_real(param, f"{name} slope")
         return name, value
@@ -85,9 +103,9 @@ def torch_gain(activation: ActivationSpec, param: float | None = None) -> float:
     Parameters
     ----------
     activation : str or (str, float)
-        ``"linear"`` (alias ``"identity"``), ``"conv1d"`` ... ``"conv_transpose3d"``,
-        ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"leaky_relu"``, ``"selu"``, or
-        ``("leaky_relu", slope)``.
+        ``"linear"``, ``"conv1d"`` ... ``"conv_transpose3d"``, ``"sigmoid"``, ``"tanh"``,
+        ``"relu"``, ``"leaky_relu"``, ``"selu"``, or ``("leaky_relu", slope)``; or one of
+        their :data:`ACTIVATION_ALIASES` (``"identity"``, ``"prelu"``).
     param : float, optional
         The negative slope of ``"leaky_relu"`` (default 0.01, as in PyTorch).
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from pathlib import Path
 
 import mpmath
 import numpy as np
@@ -390,3 +391,23 @@ def test_tanh_derivative_exact_in_both_tails():
                      1 / math.cosh(5) ** 2, 1.0, 1 / math.cosh(5) ** 2,
                      4 * math.exp(-60) / (1 + math.exp(-60)) ** 2])
     np.testing.assert_allclose(d(x), want, rtol=1e-14)
+
+
+def test_one_alias_table_for_every_lookup_by_name():
+    from initmath import finite_width as fw
+    from initmath.torch_gain import ACTIVATION_ALIASES, torch_gain
+
+    assert dict(ACTIVATION_ALIASES) == {"identity": "linear", "swish": "silu",
+                                        "prelu": "leaky_relu"}
+    for alias, target in ACTIVATION_ALIASES.items():
+        assert initmath.activation(alias.upper()).name == target
+    # the finite-width moments and PyTorch's convention read the same table
+    assert fw.ratio_second_moment("identity") == fw.ratio_second_moment("linear")
+    assert fw.moment_recursion(("prelu", 0.2)) == fw.moment_recursion(("leaky_relu", 0.2))
+    assert torch_gain("prelu", 0.2) == torch_gain("leaky_relu", 0.2)
+    with pytest.raises(ValueError, match="swish"):
+        torch_gain("swish")  # silu: PyTorch has no gain for it
+    # and no other module keeps a table of its own
+    package = Path(initmath.__file__).parent
+    owners = [p.name for p in package.glob("*.py") if '"swish"' in p.read_text()]
+    assert owners == ["torch_gain.py"], owners
