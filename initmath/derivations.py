@@ -20,7 +20,7 @@ from ._checks import choice, integer
 from .activations import X, activation
 from .distributions import DISTRIBUTIONS
 from .moments import Q, symbolic_moment
-from .schemes import MODES, SCHEME_ALIASES, SCHEMES
+from .schemes import DEFAULT_MODE, MODES, SCHEME_ACTIVATION, SCHEME_ALIASES, SCHEMES
 
 __all__ = [
     "A",
@@ -267,7 +267,6 @@ def orthogonal_mean_square() -> sp.Expr:
 
 
 # -- schemes ---------------------------------------------------------------------------------
-_SCHEME_ACTIVATION = {"lecun": "linear", "xavier": "linear", "he": "relu"}
 
 
 def exact_gain(act: object) -> sp.Expr:
@@ -304,13 +303,12 @@ def scheme_variance(scheme: str, mode: str | None = None, gain: sp.Expr | None =
     gain = None if gain is None else _expr(gain, "gain", positive=True)
     if scheme == "normal":
         return ((gain if gain is not None else 1) * sp.Symbol("s", positive=True)) ** 2
-    own = {"lecun": "fan_in", "xavier": "fan_avg", "he": "fan_in", "standard": "fan_in"}[scheme]
-    fan = fan_symbol(mode or own)
+    fan = fan_symbol(mode or DEFAULT_MODE[scheme])
     if scheme == "standard":
         g = gain if gain is not None else 1
         return uniform_variance().subs(A, g / sp.sqrt(fan))
     if gain is None:
-        m = _moment_or_generic(_SCHEME_ACTIVATION[scheme], derivative=False).subs(Q, 1)
+        m = _moment_or_generic(SCHEME_ACTIVATION[scheme], derivative=False).subs(Q, 1)
     else:
         m = 1 / gain**2
     return solve_for(sp.Eq(fan * V * m, 1))
@@ -331,12 +329,12 @@ def weight_std(
     scheme = _scheme(scheme)
     distribution = choice(distribution, "distribution", DISTRIBUTIONS)
     if distribution == "orthogonal":
-        if scheme not in _SCHEME_ACTIVATION:
+        if scheme in ("standard", "normal"):
             raise ValueError(f"distribution 'orthogonal' is scaled by a gain; scheme {scheme!r} "
                              "has none")
         if mode is not None:
             raise ValueError(f"distribution 'orthogonal' takes no mode, got mode={mode!r}")
         gain = None if gain is None else _expr(gain, "gain", positive=True)
-        g = gain if gain is not None else exact_gain(_SCHEME_ACTIVATION[scheme])
+        g = gain if gain is not None else exact_gain(SCHEME_ACTIVATION[scheme])
         return g * sp.sqrt(orthogonal_mean_square())
     return sp.sqrt(scheme_variance(scheme, mode, gain))

@@ -21,7 +21,8 @@ mode)`` is the same with ``scale`` :math:`= g^2 c`.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Literal
 
 from ._checks import choice, nonnegative_real, positive_real
@@ -36,8 +37,10 @@ from .torch_gain import ActivationSpec
 from .torch_gain import torch_gain as activation_gain
 
 __all__ = [
+    "DEFAULT_MODE",
     "MODES",
     "SCHEMES",
+    "SCHEME_ACTIVATION",
     "Distribution",
     "Mode",
     "Scheme",
@@ -57,9 +60,17 @@ SCHEME_ALIASES = {"glorot": "xavier", "kaiming": "he"}
 #: Fan modes.
 MODES: tuple[str, ...] = ("fan_in", "fan_out", "fan_avg")
 
-_DEFAULT_MODE = {"lecun": "fan_in", "xavier": "fan_avg", "he": "fan_in", "standard": "fan_in"}
-# The activation each scheme was designed for; its gain is the default.
-_OWN_ACTIVATION = {"lecun": "linear", "xavier": "linear", "he": "relu", "standard": "linear"}
+#: The fan each scheme divides by unless a ``mode`` is given (``"normal"``, a fixed std,
+#: has none). Read-only; :mod:`initmath.derivations` derives from the same table.
+DEFAULT_MODE: Mapping[str, str] = MappingProxyType(
+    {"lecun": "fan_in", "xavier": "fan_avg", "he": "fan_in", "standard": "fan_in"})
+#: The activation each scheme was derived for, whose gain is the scheme's default gain
+#: (:func:`resolve_gain`): LeCun and Glorot-Bengio assume a unit-slope (linear) regime, He
+#: the ReLU. ``"normal"`` (a fixed std) has none and uses gain 1. The one table of it: the
+#: derivations use it, and :func:`initmath.verify` checks each scheme in a network of this
+#: activation except where :data:`initmath.verification.CHECKED_WITH` says otherwise and why.
+SCHEME_ACTIVATION: Mapping[str, str] = MappingProxyType(
+    {"lecun": "linear", "xavier": "linear", "he": "relu", "standard": "linear"})
 # Variance of the "standard" U(-1/sqrt(n), 1/sqrt(n)) times n: the variance of U(-1, 1), 1/3.
 _STANDARD_CONSTANT = 1.0 / uniform_half_width(1.0) ** 2
 _DEFAULT_NORMAL_STD = 0.01
@@ -85,13 +96,13 @@ def resolve_gain(
     if gain is not None:
         return nonnegative_real(gain, "gain")
     if activation is None:
-        activation = _OWN_ACTIVATION.get(s, "linear")
+        activation = SCHEME_ACTIVATION.get(s, "linear")
     return activation_gain(activation)
 
 
 def _fan(scheme: str, fan_in: float, fan_out: float | None, mode: str | None) -> tuple[str, float]:
     """The mode in force and the fan it divides by."""
-    m = _DEFAULT_MODE[scheme] if mode is None else choice(mode, "mode", MODES)
+    m = DEFAULT_MODE[scheme] if mode is None else choice(mode, "mode", MODES)
     if m == "fan_in":
         return m, fan_in
     if fan_out is None:

@@ -17,9 +17,10 @@ relative standard error of every check in :data:`CHECKS` is below 1%, so a formu
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -27,12 +28,13 @@ import numpy as np
 from ._checks import choice, integer, positive_real
 from .moments import derivative_moment, moment
 from .registry import formulas
-from .schemes import SCHEME_ALIASES, SCHEMES
+from .schemes import SCHEME_ACTIVATION, SCHEME_ALIASES, SCHEMES
 from .simulation import SimulationResult, network_spec, simulate
 
 __all__ = [
     "DEFAULT_NETWORKS",
     "LEVEL",
+    "CHECKED_WITH",
     "CHECKS",
     "Verification",
     "predict",
@@ -174,7 +176,16 @@ def compare(
 # Each registry formula's check: the network to simulate and what to compare. The
 # predictions come from predict(), i.e. from the derived maps and moments, so a formula
 # is checked together with the maps it feeds.
-_OWN = {"lecun": "linear", "xavier": "tanh", "he": "relu", "standard": "tanh", "normal": "tanh"}
+#: The activation of the network in which ``verify("<scheme>")`` checks a scheme: the
+#: scheme's own (:data:`initmath.schemes.SCHEME_ACTIVATION`) except here. Xavier's gain 1
+#: comes from the linear regime of tanh (Glorot and Bengio derived it for symmetric
+#: saturating activations at the origin, and experimented with tanh networks), and the
+#: standard uniform :math:`U(\pm 1/\sqrt n)` is the heuristic they compared it with: both
+#: are checked in tanh networks, where the prediction comes from tanh's own moments, not
+#: from the linear approximation. ``normal`` (a fixed std) has no activation of its own and
+#: is checked with tanh as well.
+CHECKED_WITH: Mapping[str, str] = MappingProxyType(
+    {**SCHEME_ACTIVATION, "xavier": "tanh", "standard": "tanh", "normal": "tanh"})
 
 #: How :func:`verify` checks each formula of the registry, by name: the keyword arguments of
 #: the simulation and of the comparison (widths, activation, scheme, quantity, layer, ...).
@@ -337,7 +348,7 @@ def verify(
                 f"n_inputs is fixed at 8 for verification, got n_inputs={options['n_inputs']!r}"
             )
         spec: dict[str, Any] = {
-            "activation": activation if activation is not None else _OWN[scheme],
+            "activation": activation if activation is not None else CHECKED_WITH[scheme],
             "scheme": scheme,
             "widths": widths if widths is not None else [256] * 11,
             **options,

@@ -231,3 +231,23 @@ def test_returns_python_floats():
     assert type(initmath.std((3, 4), "he")) is float
     assert type(initmath.bound((3, 4), "he")) is float
     assert type(initmath.gain("tanh")) is float
+
+
+def test_one_table_of_each_schemes_own_activation():
+    from pathlib import Path
+
+    from initmath.schemes import DEFAULT_MODE, SCHEME_ACTIVATION
+    from initmath.verification import CHECKED_WITH
+
+    assert dict(SCHEME_ACTIVATION) == {"lecun": "linear", "xavier": "linear", "he": "relu",
+                                       "standard": "linear"}
+    assert dict(DEFAULT_MODE) == {"lecun": "fan_in", "xavier": "fan_avg", "he": "fan_in",
+                                  "standard": "fan_in"}
+    # the default gain is the own activation's; verification differs only where it says so
+    for scheme, act in SCHEME_ACTIVATION.items():
+        assert initmath.std((64, 32), scheme) == initmath.std((64, 32), scheme, activation=act)
+    assert {s: a for s, a in CHECKED_WITH.items() if SCHEME_ACTIVATION.get(s) != a} == {
+        "xavier": "tanh", "standard": "tanh", "normal": "tanh"}
+    package = Path(initmath.__file__).parent
+    owners = sorted(p.name for p in package.glob("*.py") if '"he": "relu"' in p.read_text())
+    assert owners == ["schemes.py"], owners
