@@ -119,7 +119,7 @@ class DriftRun:
     @property
     def z(self) -> float:
         """``(measured - predicted) / se`` of the last layer's second moment."""
-        return float((self.result.q[-1] - self.predicted[-1]) / self.result.q_se[-1])
+        return float(self.result.z(self.predicted)[-1])
 
     @property
     def relative(self) -> float:

@@ -1,8 +1,8 @@
 """Helpers for the book chapter on He/Kaiming initialization (``book/he.md``).
 
-Per-layer z-scores of a simulation against a prediction, the spread of a second moment over
-networks, alternating layer widths, and the table of convolution fans in the PyTorch and Keras
-layouts.
+The spread of a second moment over networks, alternating layer widths, and the table of
+convolution fans in the PyTorch and Keras layouts. (Z-scores against a prediction are
+:meth:`initmath.SimulationResult.z`.)
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from .shapes import fans
 if TYPE_CHECKING:
     from .simulation import SimulationResult
 
-__all__ = ["alternating_widths", "coefficient_of_variation", "fan_table", "keras_shape",
-           "max_abs_z", "z_scores"]
+__all__ = ["alternating_widths", "coefficient_of_variation", "fan_table", "keras_shape"]
 
 
 def _curve(result: SimulationResult, quantity: str) -> tuple[np.ndarray, np.ndarray]:
@@ -28,21 +27,6 @@ def _curve(result: SimulationResult, quantity: str) -> tuple[np.ndarray, np.ndar
     if est is None or se is None:
         raise ValueError(f"the simulation did not record {quantity!r}")
     return np.asarray(est, dtype=float), np.asarray(se, dtype=float)
-
-
-def z_scores(
-    result: SimulationResult, predicted: Sequence[float] | np.ndarray, quantity: str = "q"
-) -> np.ndarray:
-    """Per-layer ``(estimate - predicted) / se`` for ``quantity`` ``"q"`` or ``"grad"``."""
-    est, se = _curve(result, quantity)
-    return (est - np.asarray(predicted, dtype=float)) / se
-
-
-def max_abs_z(
-    result: SimulationResult, predicted: Sequence[float] | np.ndarray, quantity: str = "q"
-) -> float:
-    """The largest per-layer ``|z|`` of :func:`z_scores`, as a plain float."""
-    return float(np.max(np.abs(z_scores(result, predicted, quantity))))
 
 
 def coefficient_of_variation(result: SimulationResult, quantity: str, layer: int) -> float:

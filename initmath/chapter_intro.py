@@ -68,9 +68,8 @@ def depth_runs(
                        **kw)
         q, g = predict(widths, "relu", backward=True, **kw)
         assert g is not None and sim.grad_q is not None and sim.grad_q_se is not None
-        z = np.concatenate([(sim.q - q) / sim.q_se, (sim.grad_q - g) / sim.grad_q_se])
-        runs.cases[key] = DepthCase(label, sim, q, g, float(q[1] / q[0]),
-                                    float(np.max(np.abs(z))))
+        worst = max(sim.max_abs_z(q, "q"), sim.max_abs_z(g, "grad"))
+        runs.cases[key] = DepthCase(label, sim, q, g, float(q[1] / q[0]), worst)
     return runs
 
 

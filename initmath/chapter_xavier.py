@@ -19,40 +19,7 @@ if TYPE_CHECKING:
 
     from .simulation import SimulationResult
 
-__all__ = ["geometric_factor", "histogram_rows", "max_abs_z", "moments_figure", "z_scores"]
-
-
-def z_scores(
-    result: SimulationResult, predicted: Sequence[float] | np.ndarray, quantity: str = "q"
-) -> np.ndarray:
-    """Per-layer z-scores ``(estimate - predicted) / se`` of ``"q"`` or ``"grad"``.
-
-    Parameters
-    ----------
-    result : SimulationResult
-        A simulation (with ``backward=True`` for ``"grad"``).
-    predicted : array_like
-        The per-layer prediction, e.g. from :func:`initmath.predict`.
-    quantity : {"q", "grad"}
-        Which second moment to compare.
-
-    Returns
-    -------
-    numpy.ndarray
-        One z-score per layer.
-    """
-    est = result.q if quantity == "q" else result.grad_q
-    se = result.q_se if quantity == "q" else result.grad_q_se
-    if est is None or se is None:
-        raise ValueError(f"the simulation did not record {quantity!r}")
-    return (np.asarray(est) - np.asarray(predicted, dtype=float)) / np.asarray(se)
-
-
-def max_abs_z(
-    result: SimulationResult, predicted: Sequence[float] | np.ndarray, quantity: str = "q"
-) -> float:
-    """The largest per-layer ``|z|`` of :func:`z_scores`, as a plain float."""
-    return float(np.max(np.abs(z_scores(result, predicted, quantity))))
+__all__ = ["geometric_factor", "histogram_rows", "moments_figure"]
 
 
 def geometric_factor(values: Sequence[float] | np.ndarray) -> float:

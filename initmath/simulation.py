@@ -119,6 +119,55 @@ class SimulationResult:
     hist_edges: dict[str, np.ndarray] | None
     _codes: dict[str, np.ndarray] = field(repr=False)  # per quantity: (6 codes, L) counts
 
+    # -- comparison with a prediction ---------------------------------------------------------
+    def z(self, predicted: Sequence[float] | np.ndarray, quantity: str = "q") -> np.ndarray:
+        """Per-layer z-scores :math:`(\\hat m_\\ell - m_\\ell)/\\widehat{se}_\\ell` of a prediction.
+
+        Parameters
+        ----------
+        predicted : array_like
+            One finite value per layer, e.g. from :func:`initmath.predict`.
+        quantity : {"q", "grad", "mean"}
+            Which estimate to compare (``"grad"`` needs ``backward=True``, ``"mean"`` a
+            ``record`` with it).
+
+        Returns
+        -------
+        numpy.ndarray
+            One z per layer. A layer whose estimate is missing (an explosion, a NaN, an
+            underflow: ``inf`` or ``nan``) has z ``nan``, never a number; a standard error of
+            0 (every network gave the same value) gives 0 where the prediction is that value
+            and :math:`\\pm\\infty` elsewhere.
+
+        Raises
+        ------
+        ValueError
+            The quantity was not recorded, or ``predicted`` does not have one finite value
+            per layer.
+        """
+        name = choice(quantity, "quantity", ("q", "grad", "mean"))
+        attr = {"q": "q", "grad": "grad_q", "mean": "mean"}[name]
+        est, se = getattr(self, attr), getattr(self, f"{attr}_se")
+        if est is None or se is None:
+            raise ValueError(f"quantity {quantity!r} was not recorded in this simulation")
+        pred = np.asarray(predicted, dtype=float)
+        if pred.shape != est.shape or not np.all(np.isfinite(pred)):
+            raise ValueError(f"predicted must be {est.size} finite values, one per layer, "
+                             f"got {predicted!r}")
+        diff = est - pred
+        out = np.full(est.shape, np.nan)
+        ok = np.isfinite(est) & np.isfinite(se)
+        pos = ok & (se > 0)
+        out[pos] = diff[pos] / se[pos]
+        flat = ok & (se == 0)
+        out[flat] = np.where(diff[flat] == 0, 0.0, np.copysign(np.inf, diff[flat]))
+        return out
+
+    def max_abs_z(self, predicted: Sequence[float] | np.ndarray, quantity: str = "q") -> float:
+        """The largest per-layer :math:`|z|` of :meth:`z`, as a float (``nan`` if any layer's
+        estimate is missing)."""
+        return float(np.max(np.abs(self.z(predicted, quantity))))
+
     # -- failures ----------------------------------------------------------------------------
     def failures(self, quantity: str = "q") -> dict[str, np.ndarray]:
         """Per layer, how many networks' value of ``quantity`` (``"q"``, ``"mean"`` or
