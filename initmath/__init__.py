@@ -16,6 +16,7 @@ Layers, each importing only those before it:
    :mod:`~initmath.samplers` (init), :mod:`~initmath.datasets` (offline data; needs the
    ``data`` extra).
 2. SymPy: :mod:`~initmath.activations` (each activation one SymPy expression),
+   :mod:`~initmath.quadrature` (the one Gaussian quadrature rule),
    :mod:`~initmath.moments` (Gaussian moments, exact or numeric), :mod:`~initmath.gains`,
    :mod:`~initmath.meanfield` (length and correlation maps, criticality).
 3. :mod:`~initmath.derivations` and the formula registry :mod:`~initmath.registry`;
@@ -134,7 +135,7 @@ __all__ = [
 _SUBMODULES = frozenset({
     "activations", "datasets", "derivations", "distributions", "finite_width", "gains",
     "jacobian", "kernel_cache", "kernel_source", "kernels", "lsuv", "meanfield", "moments",
-    "plotting", "reference",
+    "plotting", "quadrature", "reference",
     "registry", "rng", "samplers", "schemes", "shapes", "simulation", "stats", "torch_gain",
     "training", "verification",
 })

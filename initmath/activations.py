@@ -38,6 +38,7 @@ __all__ = [
     "activation",
     "activation_names",
     "register_activation",
+    "registered",
     "selu_constants",
     "stable",
 ]
@@ -677,6 +678,27 @@ _RESERVED = frozenset({"math", "numpy", "np", "mpmath", "scipy", "numba", "p", "
 def activation_names() -> tuple[str, ...]:
     """Names of every registered activation, built-in and user-registered."""
     return tuple(_REGISTRY)
+
+
+def registered(name: str) -> Activation:
+    """The activation registered under ``name`` (or an alias) as it was registered: its
+    parameters still free symbols (``leaky_relu``'s slope ``a``), for derivations in them.
+
+    >>> registered("prelu").expr.free_symbols == {X, *registered("prelu").params}
+    True
+
+    Raises
+    ------
+    ValueError
+        No activation has that name.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string, got {name!r}")
+    key = canonical_name(name)
+    if key not in _REGISTRY:
+        raise ValueError(f"unknown activation {name!r}; expected one of "
+                         f"{', '.join(map(repr, _REGISTRY))}")
+    return _REGISTRY[key]
 
 
 def activation(spec: object, param: object = None) -> Activation:

@@ -650,15 +650,16 @@ def mean_second_moment(
     True
     """
     from ._checks import nonnegative_real, positive_real
-    from .meanfield import _act, _gauss  # the same Gaussian quadrature as the length map
+    from .activations import activation as lookup
+    from .quadrature import gaussian_expectation  # the same rule as the length map
 
-    act = _act(activation)
+    act = lookup(activation)
     depth = _depth(depth)
     sw2 = positive_real(sigma_w2, "sigma_w2")
     sb2 = nonnegative_real(sigma_b2, "sigma_b2")
     s0 = positive_real(input_std, "input_std")
     def expect(q: float, power: int) -> float:
-        return float(_gauss(lambda x: act.numpy(x) ** power, np.asarray(q)))
+        return float(gaussian_expectation(lambda x: act.numpy(x) ** power, np.asarray(q)))
 
     m = np.empty(depth)
     a = np.empty(depth)

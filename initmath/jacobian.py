@@ -46,6 +46,7 @@ from ._checks import choice, fits_in_memory, integer, nonnegative_real, positive
 from .activations import Activation
 from .activations import activation as get_activation
 from .moments import Q, symbolic_moment
+from .quadrature import gaussian_expectation
 from .samplers import init
 from .schemes import Distribution
 from .stats import Estimate
@@ -101,7 +102,6 @@ R_PREV = sp.Symbol(r"r_{\ell-1}", nonnegative=True)
 _RL = sp.Symbol("r_{L}", nonnegative=True)
 # The first coefficient s_1 of the S-transform of W^T W: -1 for Gaussian, 0 for orthogonal.
 _S1 = {"normal": -1, "orthogonal": 0}
-_HERMITE_NODES = 160
 
 
 # -- symbolic predictions -------------------------------------------------------------------
@@ -225,11 +225,9 @@ def _gauss_moment(a: Activation, k: int, derivative: bool) -> Callable[[float], 
     if closed is not None:
         fn = sp.lambdify(Q, closed, modules="math")
         return lambda q: float(fn(q))
-    # Gauss-Hermite: E[f(sqrt(q) xi)] = sum_i w_i f(sqrt(2q) t_i) / sqrt(pi); the activations
-    # without a closed form (tanh, sigmoid, ...) are smooth, where it converges fast.
-    t, w = np.polynomial.hermite.hermgauss(_HERMITE_NODES)
+    # the package's one Gaussian rule (Gauss-Hermite would lose digits for tanh at large q)
     f = a.numpy_derivative if derivative else a.numpy
-    return lambda q: float(np.sum(w * f(math.sqrt(2.0 * q) * t) ** k) / math.sqrt(math.pi))
+    return lambda q: float(gaussian_expectation(lambda x: f(x) ** k, np.asarray(q)))
 
 
 def _mean_field_layers(

@@ -53,6 +53,7 @@ __all__ = [
     "prune",
     "read_manifest",
     "read_nofollow",
+    "remove",
     "sha256",
     "warn_unusable",
     "write_atomic",
@@ -279,7 +280,8 @@ def max_bytes() -> float:
     return value * 1e6
 
 
-def _unlink(path: Path) -> None:
+def remove(path: Path) -> None:
+    """Delete a file of the cache; one already gone (another process pruned it) is fine."""
     try:
         os.unlink(path)
     except FileNotFoundError:
@@ -313,7 +315,7 @@ def prune(directories: Iterable[Path], keep: str, limit: float) -> list[str]:
             path = Path(entry.path)
             if entry.name.endswith(".tmp") or ".tmp." in entry.name:
                 if now - st.st_mtime > _STALE_TMP_S:
-                    _unlink(path)
+                    remove(path)
                 continue
             groups.setdefault(m.group(1), []).append((path, st))
     order = sorted(groups, key=lambda d: (d != keep, -max(st.st_mtime for _, st in groups[d])))
@@ -327,7 +329,7 @@ def prune(directories: Iterable[Path], keep: str, limit: float) -> list[str]:
         # the manifest first: a half-deleted kernel is then seen as damaged, not as valid
         for path, _ in sorted(groups[digest], key=lambda f: not f[0].name.endswith(".sha256")):
             try:
-                _unlink(path)
+                remove(path)
             except OSError:
                 pass
         dropped.append(digest)

@@ -410,7 +410,7 @@ class _Entry:
     def drop_numba(self, stems: set[str] | None = None) -> None:
         for n in self.numba_files():
             if stems is None or _stem(n) in stems:
-                kc._unlink(self.numba_dir / n)
+                kc.remove(self.numba_dir / n)
 
     def verify(self, manifest: dict[tuple[str, str], str] | None) -> None:
         """Delete every Numba file (with the rest of its function's files) that the
@@ -669,7 +669,7 @@ def _clean_partial(kdir: Path, digest: str) -> None:
             for n in names:
                 if tag in n and (n.endswith(".tmp") or ".tmp." in n):
                     try:
-                        kc._unlink(directory / n)
+                        kc.remove(directory / n)
                     except OSError:
                         pass
     finally:

@@ -25,24 +25,22 @@ drives them to 1 as :math:`\\ell^{-2}`). :func:`find_fixed_point` reports half-s
 points (tangencies of the length map, GELU and SiLU) that a sign-change root finder misses.
 
 All expectations are quadrature sums of the activation's NumPy forms (:attr:`Activation.numpy`,
-:attr:`Activation.numpy_derivative`) in float64, with fixed nodes, so a whole phase diagram is
-cheap. One-dimensional expectations :math:`E[f(\\sqrt q z)]` use Gauss–Legendre nodes on
-:math:`[-9, 0]` and on :math:`[0, 9]` (:data:`HALF_NODES` each), with the Gaussian density in the
-weights (normalized to sum 1). Splitting at 0 puts the kink of ReLU, ELU, SELU, ... on an
-interval end, where it costs no accuracy; Gauss–Hermite
-(:func:`numpy.polynomial.hermite_e.hermegauss`) is not used because it spends its nodes in the
-tails: for :math:`E[\\tanh(\\sqrt q z)^2]` 200 Gauss–Hermite nodes are off by 8e-8 at
-:math:`q = 5` and 8e-4 at :math:`q = 25`, the split Gauss–Legendre rule agrees with
-:func:`scipy.integrate.quad` (and with the exact moments of :func:`initmath.moment` for ReLU,
-ELU, SELU, GELU) to about 1e-15 relative for :math:`q \\le 25`.
+:attr:`Activation.numpy_derivative`) in float64, with fixed nodes (:mod:`initmath.quadrature`,
+the package's one Gaussian rule), so a whole phase diagram is cheap. One-dimensional
+expectations :math:`E[f(\\sqrt q z)]` are :func:`~initmath.quadrature.gaussian_expectation`:
+Gauss–Legendre on :math:`[-9, 0]` and :math:`[0, 9]`, which puts the kink of ReLU-like
+activations on an interval end and agrees with :func:`scipy.integrate.quad` to about 1e-15
+relative for :math:`q \\le 25` (Gauss–Hermite, which spends its nodes in the tails, is off
+by 8e-4 for tanh at :math:`q = 25`).
 
 The two-dimensional expectations of the correlation map use polar coordinates, Gauss–Legendre
-in the radius (:data:`RADIAL_NODES`) and in the angle on each of the four arcs between the
-angles where :math:`u_1` or :math:`u_2` changes sign (:data:`ANGLE_NODES` each): the kink of
-ReLU-like activations then lies on an arc boundary, and ReLU's correlation map agrees with the
-arc-cosine kernel to 1e-14. For tanh it agrees with :func:`scipy.integrate.dblquad` to about
-1e-12 at :math:`q = 2` and 1e-9 at :math:`q = 20`. Gauss–Hermite in two dimensions (the
-product rule, 80 nodes per axis) is off by up to 2e-3 for ReLU, whose kink it does not resolve.
+in the radius (:data:`~initmath.quadrature.RADIAL_NODES`) and in the angle on each of the four
+arcs between the angles where :math:`u_1` or :math:`u_2` changes sign
+(:data:`~initmath.quadrature.ANGLE_NODES` each): the kink of ReLU-like activations then lies
+on an arc boundary, and ReLU's correlation map agrees with the arc-cosine kernel to 1e-14.
+For tanh it agrees with :func:`scipy.integrate.dblquad` to about 1e-12 at :math:`q = 2` and
+1e-9 at :math:`q = 20`. Gauss–Hermite in two dimensions (the product rule, 80 nodes per axis)
+is off by up to 2e-3 for ReLU, whose kink it does not resolve.
 
 Arguments are checked before any quadrature, with a ``TypeError`` or ``ValueError`` that names
 the argument: numbers must be real (not ``bool``, strings, ``None`` or complex, which NumPy
@@ -57,7 +55,6 @@ node values, so memory does not grow with the number of nodes times the length.
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
 import reprlib
@@ -68,12 +65,18 @@ import numpy as np
 
 from ._checks import nonnegative_real, positive_real
 from .activations import Activation, activation
+from .quadrature import (
+    ANGLE_NODES,
+    CHUNK,
+    RADIAL_NODES,
+    gaussian_expectation,
+    half_line_nodes,
+    legendre,
+    radial_nodes,
+)
 
 __all__ = [
-    "ANGLE_NODES",
-    "HALF_NODES",
     "Q_TINY",
-    "RADIAL_NODES",
     "TANGENCY_TOL",
     "CorrelationLimit",
     "FixedPoint",
@@ -90,12 +93,6 @@ __all__ = [
     "length_slope",
 ]
 
-#: Gauss–Legendre nodes on each half line (:math:`[-9, 0]`, :math:`[0, 9]`) in one dimension.
-HALF_NODES = 100
-#: Gauss–Legendre nodes per arc of the angle in the two-dimensional rule.
-ANGLE_NODES = 24
-#: Gauss–Legendre nodes of the radius (on :math:`[0, 9]`) in the two-dimensional rule.
-RADIAL_NODES = 80
 
 #: The largest accepted sigma_w2, sigma_b2, q0 and explicit q of the correlation maps. The
 #: upward scan of the fixed-point search takes ``_Q_MAX * max(1, q0, sigma_w2, sigma_b2)`` for
@@ -104,36 +101,9 @@ _Q_MAX = 1e100
 #: The smallest explicit q > 0 of the correlation maps: below it the products of the quadrature
 #: nodes become subnormal and lose their digits (ReLU's C(0.5; 1e-320) would be 0.573, not 0.609).
 _Q_LOW = 1e-280
-#: float64 values of f evaluated at once by the quadratures; longer inputs are done in chunks,
-#: so memory stays ~8 MiB per temporary whatever the length of ``q`` or ``c``.
-_CHUNK = 2**20
 #: Where a derivative moment is wanted at :math:`q = 0`, it is the limit :math:`q \\to 0^+`,
 #: evaluated at this :math:`q` (so ReLU gives :math:`E[\\phi'^2] = 1/2`, not :math:`\\phi'(0)^2`).
 Q_TINY = 1e-200
-
-
-@functools.cache
-def _nodes() -> tuple[np.ndarray, np.ndarray]:
-    """Gauss–Legendre nodes on :math:`[-9, 0]` and :math:`[0, 9]` (symmetric), with the
-    Gaussian density in the weights, normalized to sum 1."""
-    x, w = _legendre(HALF_NODES)
-    z = 4.5 * (x + 1)
-    w = w * np.exp(-z * z / 2)
-    z, w = np.concatenate([-z[::-1], z]), np.concatenate([w[::-1], w])
-    return z, w / w.sum()
-
-
-@functools.cache
-def _legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
-    return np.polynomial.legendre.leggauss(n)
-
-
-@functools.cache
-def _radial() -> tuple[np.ndarray, np.ndarray]:
-    """Gauss–Legendre nodes on :math:`[0, 9]` with weights :math:`w\\, r e^{-r^2/2}/(2\\pi)`."""
-    x, w = _legendre(RADIAL_NODES)
-    r = 4.5 * (x + 1)
-    return r, 4.5 * w * r * np.exp(-r * r / 2) / (2 * np.pi)
 
 
 _FORMS: dict[tuple[str, object], Activation] = {}
@@ -167,23 +137,6 @@ def _variances(sigma_w2: object, sigma_b2: object) -> tuple[float, float]:
     sw2 = _at_most(_checked(positive_real, sigma_w2, "sigma_w2"), sigma_w2, "sigma_w2")
     sb2 = _at_most(_checked(nonnegative_real, sigma_b2, "sigma_b2"), sigma_b2, "sigma_b2")
     return sw2, sb2
-
-
-def _gauss(f: Callable[[np.ndarray], np.ndarray], q: np.ndarray) -> np.ndarray:
-    """:math:`E[f(\\sqrt q z)]` for every entry of ``q`` (Gauss–Legendre on two half lines)."""
-    z, w = _nodes()
-    q = np.asarray(q)
-    step = _CHUNK // z.size
-    if q.size <= step:
-        x = np.sqrt(q)[..., None] * z
-        with np.errstate(over="ignore"):  # exp overflow in an unused branch (ELU at large x)
-            return f(x) @ w
-    flat, out = q.reshape(-1), np.empty(q.size)
-    for i in range(0, flat.size, step):
-        x = np.sqrt(flat[i:i + step])[:, None] * z
-        with np.errstate(over="ignore"):
-            out[i:i + step] = f(x) @ w
-    return out.reshape(q.shape)
 
 
 def _show(value: object) -> str:
@@ -290,7 +243,7 @@ def length_map(
     sw2, sb2 = _variances(sigma_w2, sigma_b2)
     qq = _q_array(q)
     with np.errstate(over="ignore", invalid="ignore"):
-        v = sw2 * _gauss(lambda x: act.numpy(x) ** 2, qq) + sb2
+        v = sw2 * gaussian_expectation(lambda x: act.numpy(x) ** 2, qq) + sb2
     return _out(_finite_result(v, "the length map", act, qq, sw2, sb2))
 
 
@@ -326,7 +279,7 @@ def _length_slope(act: Activation, q: float, sw2: float) -> float:
 
 def _length_slopes(act: Activation, q: np.ndarray, sw2: float) -> np.ndarray:
     qq = np.sqrt(np.maximum(q, Q_TINY))
-    z, w = _nodes()
+    z, w = half_line_nodes()
     x = qq[..., None] * z
     with np.errstate(over="ignore", invalid="ignore"):
         return sw2 * (act.numpy(x) * act.numpy_derivative(x) * z) @ w / qq
@@ -480,7 +433,8 @@ def _find_fixed_point(act: Activation, sw2: float, sb2: float, q0: float = 1.0) 
 
     def vmap(q: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore", invalid="ignore"):
-            return sw2 * _gauss(lambda x: act.numpy(x) ** 2, np.asarray(q, dtype=np.float64)) + sb2
+            m = gaussian_expectation(lambda x: act.numpy(x) ** 2, np.asarray(q, dtype=np.float64))
+            return sw2 * m + sb2
 
     def g(q: float) -> float:
         return float(vmap(np.asarray(q))) - q
@@ -655,11 +609,11 @@ def chi1(activation: object, sigma_w2: float, sigma_b2: float) -> float:
 
 def _chi1(act: Activation, sw2: float, qs: float) -> float:
     qs = max(qs, Q_TINY)
-    return float(sw2 * _gauss(lambda x: act.numpy_derivative(x) ** 2, np.asarray(qs)))
+    return float(sw2 * gaussian_expectation(lambda x: act.numpy_derivative(x) ** 2, np.asarray(qs)))
 
 
 def _length(act: Activation, q: float, sw2: float, sb2: float) -> float:
-    return sw2 * float(_gauss(lambda x: act.numpy(x) ** 2, np.asarray(q))) + sb2
+    return sw2 * float(gaussian_expectation(lambda x: act.numpy(x) ** 2, np.asarray(q))) + sb2
 
 
 def _check_c(c: object, scalar: bool = False) -> np.ndarray:
@@ -679,7 +633,7 @@ def _pair_mean(f: Callable[[np.ndarray], np.ndarray], c: np.ndarray, q: float) -
     kink at 0 (ReLU, ELU, ...) on an arc boundary, where it costs no accuracy.
     """
     c = np.asarray(c)
-    step = _CHUNK // (4 * ANGLE_NODES * RADIAL_NODES)
+    step = CHUNK // (4 * ANGLE_NODES * RADIAL_NODES)
     if c.size > step:  # in chunks, so that memory does not grow with the length of c
         flat = c.reshape(-1)
         out = np.concatenate([_pair_mean(f, flat[i:i + step], q)
@@ -689,10 +643,10 @@ def _pair_mean(f: Callable[[np.ndarray], np.ndarray], c: np.ndarray, q: float) -
     h = np.pi / 2
     edges = [(-h + 0 * theta_c, theta_c - h), (theta_c - h, h + 0 * theta_c),
              (h + 0 * theta_c, theta_c + h), (theta_c + h, 3 * h + 0 * theta_c)]
-    x, wx = _legendre(ANGLE_NODES)
+    x, wx = legendre(ANGLE_NODES)
     thetas = np.concatenate([(lo + hi) / 2 + (hi - lo) / 2 * x for lo, hi in edges], axis=-1)
     wtheta = np.concatenate([(hi - lo) / 2 * wx + 0 * x for lo, hi in edges], axis=-1)
-    r, wr = _radial()
+    r, wr = radial_nodes()
     sq = math.sqrt(q)
     with np.errstate(over="ignore"):
         a1 = f(sq * np.cos(thetas)[..., None] * r)  # (..., 4 n_angle, n_radial)
@@ -869,7 +823,7 @@ def _homogeneous_slopes(act: Activation) -> tuple[float, float] | None:
 
 
 def _is_odd(act: Activation) -> bool:
-    z, _ = _nodes()
+    z, _ = half_line_nodes()
     x = z[z > 0]
     with np.errstate(all="ignore"):
         return bool(np.allclose(act.numpy(-x), -act.numpy(x), rtol=1e-12, atol=1e-300))

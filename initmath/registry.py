@@ -25,7 +25,7 @@ from typing import Any
 import sympy as sp
 
 from . import derivations as d
-from .activations import _REGISTRY as _ACTIVATIONS
+from .activations import registered
 from .moments import Q, symbolic_moment
 
 __all__ = ["Formula", "FormulaRegistry", "formulas"]
@@ -138,7 +138,7 @@ def _sym(name: str, **assumptions: bool) -> sp.Symbol:
 
 def _moment(name: str, k: int = 2, derivative: bool = False) -> Callable[[], sp.Expr]:
     def derive() -> sp.Expr:
-        result = symbolic_moment(_ACTIVATIONS[name], k, derivative=derivative)
+        result = symbolic_moment(registered(name), k, derivative=derivative)
         assert result is not None, name
         return result
 
@@ -204,7 +204,7 @@ def _build() -> FormulaRegistry:
                 (*_BACKWARD, "ReLU activation", "gradient second moment preserved"), "he2015",
                 "He, backward: 2/fan_out"))
     add(Formula("prelu.variance", v,
-                lambda: d.solve_for(d.forward_condition(_ACTIVATIONS["leaky_relu"])),
+                lambda: d.solve_for(d.forward_condition(registered("leaky_relu"))),
                 (*_LAYER, "leaky ReLU / PReLU of slope a", "forward second moment preserved"),
                 "he2015", "He for PReLU: 2/((1 + a^2) fan_in)"))
     add(Formula("standard.variance", v, lambda: d.scheme_variance("standard"),

@@ -411,3 +411,15 @@ def test_one_alias_table_for_every_lookup_by_name():
     package = Path(initmath.__file__).parent
     owners = [p.name for p in package.glob("*.py") if '"swish"' in p.read_text()]
     assert owners == ["torch_gain.py"], owners
+
+
+def test_registered_is_the_unbound_activation():
+    from initmath.activations import registered
+
+    a = registered("PReLU")
+    assert a.name == "leaky_relu" and not a.is_bound
+    assert initmath.activation("prelu", 0.3).expr == a.bind(0.3).expr
+    with pytest.raises(ValueError, match="unknown activation 'nope'"):
+        registered("nope")
+    with pytest.raises(TypeError, match="name must be a string"):
+        registered(3)

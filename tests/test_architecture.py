@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "initmath"
 LAYERS = {
     0: ["_checks"],
     1: ["shapes", "distributions", "torch_gain", "schemes", "samplers", "datasets"],
-    2: ["activations", "moments", "gains", "meanfield"],
+    2: ["activations", "quadrature", "moments", "gains", "meanfield"],
     3: ["derivations", "registry", "finite_width"],
     4: ["rng", "kernel_source", "kernel_cache", "kernels", "simulation", "stats", "reference",
         "jacobian"],
@@ -67,3 +67,37 @@ def test_every_public_submodule_is_an_attribute_of_the_package():
     public = {m for m in LAYER_OF if not m.startswith(("_", "chapter_"))}
     assert public == set(initmath._SUBMODULES)
     assert initmath.datasets.digits is not None and initmath.plotting.style is not None
+
+
+def _private_uses(path: Path) -> list[str]:
+    """Private names of other package modules that ``path`` uses: ``from .m import _x`` and
+    ``m._x`` on a module ``m`` imported from the package."""
+    tree = ast.parse(path.read_text())
+    modules: set[str] = set()  # local names bound to package modules
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.level == 1 or (
+                node.module or "").startswith("initmath")):
+            for alias in node.names:
+                if node.module is None or node.module == "initmath":  # from . import m
+                    modules.add(alias.asname or alias.name)
+                elif alias.name.startswith("_"):
+                    found.append(f"from {node.module} import {alias.name}")
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                and node.value.id in modules and node.attr.startswith("_")
+                and not node.attr.startswith("__")):
+            found.append(f"{node.value.id}.{node.attr}")
+    return found
+
+
+@pytest.mark.parametrize("module", sorted(LAYER_OF))
+def test_no_private_name_is_used_across_modules(module):
+    # (the private module _checks is the package's shared helpers: its names are public)
+    assert _private_uses(PACKAGE / f"{module}.py") == []
+
+
+def test_the_private_name_check_sees_them(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("from .meanfield import _act\nfrom . import stats as st\nst._sqrt(2)\n")
+    assert _private_uses(bad) == ["from meanfield import _act", "st._sqrt"]
