@@ -22,6 +22,7 @@ import numpy as np
 from .gains import gain as _gain
 from .schemes import Distribution, Scheme
 from .schemes import variance as _variance
+from .torch_gain import spec_label
 
 __all__ = [
     "ACTIVATIONS",
@@ -96,11 +97,8 @@ class Row:
         return max(abs(math.log(self.fwd_pred)), abs(math.log(self.bwd_pred)))
 
 
-def activation_label(activation: object) -> str:
-    """``"tanh"``, or ``"leaky_relu(0.2)"`` for a parametrized activation."""
-    if isinstance(activation, tuple):
-        return f"{activation[0]}({activation[1]:g})"
-    return str(activation)
+#: ``"tanh"``, or ``"leaky_relu(0.2)"`` for a parametrized activation.
+activation_label = spec_label
 
 
 def _torch_gain(activation: object) -> float | None:

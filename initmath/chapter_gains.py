@@ -23,6 +23,7 @@ import numpy as np
 
 from .gains import backward_gain, gain
 from .moments import derivative_moment, moment
+from .torch_gain import spec_label
 
 if TYPE_CHECKING:
     from .simulation import SimulationResult
@@ -37,11 +38,8 @@ ACTIVATIONS: tuple[object, ...] = (
 )
 
 
-def label(activation: object) -> str:
-    """``"tanh"``, or ``"leaky_relu(0.2)"`` for a parametrized activation."""
-    if isinstance(activation, tuple):
-        return f"{activation[0]}({activation[1]:g})"
-    return str(activation)
+#: ``"tanh"``, or ``"leaky_relu(0.2)"`` for a parametrized activation.
+label = spec_label
 
 
 def torch_gain_or_none(activation: object) -> float | None:

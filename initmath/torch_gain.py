@@ -20,7 +20,7 @@ from ._checks import nonnegative_real
 
 __all__ = [
     "ACTIVATION_ALIASES", "TORCH_NONLINEARITIES", "ActivationSpec", "canonical_name",
-    "parse_activation", "split_spec", "torch_gain",
+    "parse_activation", "spec_label", "split_spec", "torch_gain",
 ]
 
 #: The type of an ``activation`` argument, a name or ``(name, parameter)`` such as
@@ -80,6 +80,17 @@ def split_spec(activation: object, param: object = None) -> tuple[str, object]:
     if not isinstance(activation, str):
         raise TypeError(f"activation must be a string or (name, parameter), got {activation!r}")
     return activation, param
+
+
+def spec_label(activation: object) -> str:
+    """A short label of an activation spec: ``"tanh"``, ``"leaky_relu(0.2)"``.
+
+    >>> spec_label(("leaky_relu", 0.2)), spec_label("gelu")
+    ('leaky_relu(0.2)', 'gelu')
+    """
+    if isinstance(activation, tuple) and len(activation) == 2:
+        return f"{activation[0]}({activation[1]:g})"
+    return str(activation)
 
 
 def parse_activation(activation: object, param: object = None) -> tuple[str, float | None]:
