@@ -21,21 +21,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal, cast
 
 import numpy as np
 
 from ._checks import choice, integer, positive_real
 from .moments import derivative_moment, moment
 from .registry import formulas
-from .schemes import SCHEME_ACTIVATION, SCHEME_ALIASES, SCHEMES
+from .schemes import SCHEME_ACTIVATION, SCHEME_ALIASES, SCHEMES, Distribution, Mode, Scheme
 from .simulation import SimulationResult, network_spec, simulate
+from .torch_gain import ActivationSpec
 
 __all__ = [
     "DEFAULT_NETWORKS",
     "LEVEL",
     "CHECKED_WITH",
     "CHECKS",
+    "Check",
     "Verification",
     "predict",
     "verify",
@@ -187,90 +189,134 @@ def compare(
 CHECKED_WITH: Mapping[str, str] = MappingProxyType(
     {**SCHEME_ACTIVATION, "xavier": "tanh", "standard": "tanh", "normal": "tanh"})
 
-#: How :func:`verify` checks each formula of the registry, by name: the keyword arguments of
-#: the simulation and of the comparison (widths, activation, scheme, quantity, layer, ...).
-CHECKS: dict[str, dict[str, Any]] = {
-    "forward_map": dict(activation="relu", scheme="he", widths=[256] * 6, bias_std=0.5),
-    "backward_map": dict(activation="relu", scheme="he", widths=[256] * 6, backward=True,
-                         quantity="grad"),
-    "linear.second_moment": dict(activation="linear", scheme="lecun", widths=[256] * 3,
-                                 input_std=1.5),
-    "relu.second_moment": dict(activation="relu", scheme="lecun", widths=[256] * 3),
-    "leaky_relu.second_moment": dict(activation=("leaky_relu", 0.2), scheme="lecun",
-                                     widths=[256] * 3),
-    "elu.second_moment": dict(activation="elu", scheme="lecun", widths=[1024, 256, 256]),
-    "relu.mean": dict(activation="relu", scheme="lecun", widths=[1024, 256], quantity="mean",
-                      record=("mean",)),
-    "relu.derivative_moment": dict(activation="relu", scheme="lecun", widths=[256] * 3,
-                                   backward=True, quantity="grad"),
-    "tanh.linearized_moment": dict(activation="tanh", scheme="lecun", widths=[1024, 256, 256],
-                                   input_std=0.1),
-    "selu.second_moment": dict(activation="selu", scheme="lecun", widths=[1024] + [256] * 3),
-    "selu.mean": dict(activation="selu", scheme="lecun", widths=[1024, 256], quantity="mean",
-                      record=("mean",)),
-    "lecun.variance": dict(activation="linear", scheme="lecun", widths=[64, 256, 64, 256, 64]),
-    "xavier.forward": dict(activation="linear", scheme="xavier", mode="fan_in",
-                           widths=[64, 256, 64, 256, 64]),
-    "xavier.backward": dict(activation="linear", scheme="xavier", mode="fan_out",
-                            widths=[64, 256, 64, 256, 64], backward=True, quantity="grad"),
-    "xavier.variance": dict(activation="linear", scheme="xavier",
-                            widths=[64, 256, 64, 256, 64], backward=True),
-    "he.variance": dict(activation="relu", scheme="he", widths=[256] * 11),
-    "he.variance_fan_out": dict(activation="relu", scheme="he", mode="fan_out",
-                                widths=[256, 128, 256, 128, 256], backward=True, quantity="grad"),
-    "prelu.variance": dict(activation=("leaky_relu", 0.2), scheme="he",
-                           gain_of=("leaky_relu", 0.2), widths=[256] * 11),
-    "standard.variance": dict(activation="linear", scheme="standard", widths=[256] * 4),
+@dataclass(frozen=True)
+class Check:
+    """How :func:`verify` checks one formula: the network simulated and what is compared.
+
+    Attributes
+    ----------
+    activation, widths
+        The network's activation spec and widths (input first).
+    scheme, distribution, mode, gain, std_value, bias_std, input_std
+        As for :func:`initmath.simulate`.
+    gain_of : activation spec, optional
+        The weights use this activation's gain (:func:`initmath.gain`) ...
+    gain_convention : {"torch", "exact"}
+        ... in this convention.
+    unit_q : bool
+        The input is scaled by ``1 / gain`` so that the first layer's second moment is exactly
+        1 (with ``gain_of``).
+    backward : bool
+        Also simulate (and predict) the backward pass; implied by ``quantity="grad"``.
+    quantity : {"q", "grad", "mean"}
+        What is compared: the pre-activations' second moment, the gradients', or the mean of
+        the activations.
+    layer : int, optional
+        The layer compared (1-based); default the last.
+    n_networks : int, optional
+        The check's own number of networks (default :data:`DEFAULT_NETWORKS`).
+    """
+
+    activation: ActivationSpec
+    widths: tuple[int, ...]
+    scheme: Scheme = "lecun"
+    distribution: Distribution = "normal"
+    mode: Mode | None = None
+    gain: float | None = None
+    std_value: float | None = None
+    bias_std: float = 0.0
+    input_std: float = 1.0
+    gain_of: ActivationSpec | None = None
+    gain_convention: Literal["torch", "exact"] = "torch"
+    unit_q: bool = False
+    backward: bool = False
+    quantity: Literal["q", "grad", "mean"] = "q"
+    layer: int | None = None
+    n_networks: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.quantity == "grad" and not self.backward:
+            raise ValueError("a check of quantity 'grad' needs backward=True")
+        if self.unit_q and self.gain_of is None:
+            raise ValueError("unit_q scales the input by 1/gain: it needs gain_of")
+        if self.gain is not None and self.gain_of is not None:
+            raise ValueError("give gain or gain_of, not both")
+
+    def network(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`initmath.simulate` and :func:`predict` (besides
+        ``widths`` and ``activation``) that this check's network has."""
+        from .gains import gain as gain_of
+
+        kw: dict[str, Any] = {"scheme": self.scheme, "distribution": self.distribution,
+                              "mode": self.mode, "gain": self.gain,
+                              "std_value": self.std_value, "bias_std": self.bias_std,
+                              "input_std": self.input_std, "backward": self.backward}
+        if self.gain_of is not None:
+            g = gain_of(self.gain_of, convention=self.gain_convention)
+            kw["gain"] = g
+            if self.unit_q:  # input scaled so that the first layer has q = 1 exactly
+                kw["input_std"] = 1.0 / g
+        return kw
+
+
+_ALT = (64, 256, 64, 256, 64)  # alternating widths: fan_in and fan_out differ
+
+#: How :func:`verify` checks each formula of the registry, by name (read-only).
+CHECKS: Mapping[str, Check] = MappingProxyType({
+    "forward_map": Check("relu", (256,) * 6, scheme="he", bias_std=0.5),
+    "backward_map": Check("relu", (256,) * 6, scheme="he", backward=True, quantity="grad"),
+    "linear.second_moment": Check("linear", (256,) * 3, input_std=1.5),
+    "relu.second_moment": Check("relu", (256,) * 3),
+    "leaky_relu.second_moment": Check(("leaky_relu", 0.2), (256,) * 3),
+    "elu.second_moment": Check("elu", (1024, 256, 256)),
+    "relu.mean": Check("relu", (1024, 256), quantity="mean"),
+    "relu.derivative_moment": Check("relu", (256,) * 3, backward=True, quantity="grad"),
+    "tanh.linearized_moment": Check("tanh", (1024, 256, 256), input_std=0.1),
+    "selu.second_moment": Check("selu", (1024, 256, 256, 256)),
+    "selu.mean": Check("selu", (1024, 256), quantity="mean"),
+    "lecun.variance": Check("linear", _ALT),
+    "xavier.forward": Check("linear", _ALT, scheme="xavier", mode="fan_in"),
+    "xavier.backward": Check("linear", _ALT, scheme="xavier", mode="fan_out", backward=True,
+                             quantity="grad"),
+    "xavier.variance": Check("linear", _ALT, scheme="xavier", backward=True),
+    "he.variance": Check("relu", (256,) * 11, scheme="he"),
+    "he.variance_fan_out": Check("relu", (256, 128, 256, 128, 256), scheme="he",
+                                 mode="fan_out", backward=True, quantity="grad"),
+    "prelu.variance": Check(("leaky_relu", 0.2), (256,) * 11, scheme="he",
+                            gain_of=("leaky_relu", 0.2)),
+    "standard.variance": Check("linear", (256,) * 4, scheme="standard"),
     # tanh is where finite width shows: a layer's second moment fluctuates from network to
     # network by O(1/sqrt(width)), and through the curvature of M that lowers the mean by
     # O(1/width) (about -0.1% at width 1024, measured with 2000 networks). These checks run
     # at width 1024 with 500 networks, where that shortfall is half a standard error; at
     # smaller widths it is a finding (the book shows it), not a failure of the formula.
-    "gain.exact": dict(activation="tanh", scheme="lecun", exact_gain="tanh", unit_q=True,
-                       widths=[1024] * 3, n_networks=500),
-    "gain.backward": dict(activation="tanh", scheme="lecun", exact_gain="tanh", unit_q=True,
-                          widths=[1024] * 3, backward=True, quantity="grad", n_networks=500),
-    "uniform.variance": dict(activation="linear", scheme="lecun", distribution="uniform",
-                             widths=[256] * 4),
-    "uniform.bound": dict(activation="relu", scheme="he", distribution="uniform",
-                          widths=[256] * 4),
-    "truncated_normal.factor": dict(activation="relu", scheme="he",
-                                    distribution="truncated_normal", widths=[256] * 4),
-    "orthogonal.mean_square": dict(activation="linear", scheme="lecun",
-                                   distribution="orthogonal", widths=[64, 128, 96, 128]),
-}
+    "gain.exact": Check("tanh", (1024,) * 3, gain_of="tanh", gain_convention="exact",
+                        unit_q=True, n_networks=500),
+    "gain.backward": Check("tanh", (1024,) * 3, gain_of="tanh", gain_convention="exact",
+                           unit_q=True, backward=True, quantity="grad", n_networks=500),
+    "uniform.variance": Check("linear", (256,) * 4, distribution="uniform"),
+    "uniform.bound": Check("relu", (256,) * 4, scheme="he", distribution="uniform"),
+    "truncated_normal.factor": Check("relu", (256,) * 4, scheme="he",
+                                     distribution="truncated_normal"),
+    "orthogonal.mean_square": Check("linear", (64, 128, 96, 128), distribution="orthogonal"),
+})
 
 
-def _run(name: str, spec: dict[str, Any], n_networks: int | None, seed: int, level: float,
+def _run(name: str, check: Check, n_networks: int | None, seed: int, level: float,
          threads: int | None, scale: float = 1.0) -> Verification:
-    spec = dict(spec)
-    quantity = spec.pop("quantity", "q")
-    record = spec.pop("record", ("second_moment",))
-    layer = spec.pop("layer", None)
-    if "gain_of" in spec:
-        from .gains import gain
-
-        spec["gain"] = gain(spec.pop("gain_of"))
-    if "exact_gain" in spec:
-        from .gains import gain
-
-        spec["gain"] = gain(spec.pop("exact_gain"), convention="exact")
-    if spec.pop("unit_q", False):  # input scaled so that the first layer has q = 1 exactly
-        spec["input_std"] = 1.0 / spec["gain"]
-    own_networks = spec.pop("n_networks", None)
-    widths = spec.pop("widths")
-    act = spec.pop("activation")
+    kw = check.network()
+    widths, act = list(check.widths), check.activation
     if n_networks is None:
-        n_networks = own_networks or DEFAULT_NETWORKS
-    q, g = predict(widths, act, **spec)
-    pred = {"q": q, "grad": g}.get(quantity)
-    if quantity == "mean":
+        n_networks = check.n_networks or DEFAULT_NETWORKS
+    q, g = predict(widths, act, **kw)
+    pred = {"q": q, "grad": g}.get(check.quantity)
+    if check.quantity == "mean":
         pred = np.array([_mean(act, qq) for qq in q])
-    if pred is None:  # verify() makes quantity and backward agree; a CHECKS entry must too
-        raise ValueError(f"check {name!r}: quantity {quantity!r} needs backward=True")
+    assert pred is not None  # Check: quantity 'grad' implies backward
+    record = ("mean",) if check.quantity == "mean" else ("second_moment",)
     result = simulate(widths, act, n_networks=n_networks, seed=seed, threads=threads,
-                      record=record, n_inputs=8, **spec)
-    return compare(name, result, np.asarray(pred) * scale, quantity, layer, level)
+                      record=record, n_inputs=8, **kw)
+    return compare(name, result, np.asarray(pred) * scale, check.quantity, check.layer, level)
 
 
 def _mean(act: Any, q: float) -> float:
@@ -362,20 +408,21 @@ def verify(
                 spec["backward"] = True
         elif backward is True and "quantity" not in options:
             quantity = "grad"
-        if quantity == "mean":
-            spec["record"] = ("mean",)
-        spec["quantity"] = quantity
         # the same checks as simulate(), before anything is computed
-        checked = network_spec(spec["widths"], spec["activation"], scheme=scheme,
-                               **{k: spec[k] for k in _NETWORK_OPTIONS if k in spec})
-        spec["widths"] = checked.widths
+        network = {k: spec[k] for k in _NETWORK_OPTIONS if k in spec}
+        checked = network_spec(spec["widths"], spec["activation"], scheme=scheme, **network)
+        layer = None
         if "layer" in spec:
             layer = integer(spec["layer"], "layer", 1)
             if layer > len(checked.widths) - 1:
                 raise ValueError(
                     f"layer must be in 1..{len(checked.widths) - 1}, got {spec['layer']!r}"
                 )
-        return _run(target, spec, n_networks, seed, level, threads, scale)
+        check = Check(spec["activation"], tuple(checked.widths),
+                      scheme=cast(Scheme, checked.scheme),
+                      quantity=cast(Literal["q", "grad", "mean"], quantity), layer=layer,
+                      **network)
+        return _run(target, check, n_networks, seed, level, threads, scale)
     if target in formulas:
         raise ValueError(f"formula {target!r} has no simulation check")
     raise ValueError(

@@ -125,3 +125,21 @@ def test_reference_seed_is_checked_like_simulate_seed(seed):
         simulate_numpy([2, 2], "relu", n_networks=2, seed=seed)
     with pytest.raises((TypeError, ValueError), match="seed"):
         initmath.simulate([2, 2], "relu", n_networks=2, seed=seed)
+
+
+def test_checks_are_typed_objects_not_a_dict_language():
+    from initmath.verification import Check
+
+    assert all(isinstance(c, Check) for c in CHECKS.values())
+    with pytest.raises(TypeError):
+        CHECKS["new"] = Check("relu", (8, 8))  # read-only
+    with pytest.raises(ValueError, match="needs backward=True"):
+        Check("relu", (8, 8), quantity="grad")
+    with pytest.raises(ValueError, match="needs gain_of"):
+        Check("tanh", (8, 8), unit_q=True)
+    with pytest.raises(ValueError, match="not both"):
+        Check("tanh", (8, 8), gain=1.0, gain_of="tanh")
+    # the network a check describes: exact gain of tanh and the unit-q input scale
+    kw = CHECKS["gain.exact"].network()
+    g = initmath.gain("tanh", convention="exact")
+    assert kw["gain"] == g and kw["input_std"] == 1.0 / g and kw["scheme"] == "lecun"
