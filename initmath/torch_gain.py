@@ -40,9 +40,9 @@ _LINEAR_LIKE = (
 TORCH_NONLINEARITIES: tuple[str, ...] = (
     *_LINEAR_LIKE, "sigmoid", "tanh", "relu", "leaky_relu", "selu")
 _PARAMETRIC = {"leaky_relu": 0.01}  # name -> PyTorch's default parameter
-#: Other names of activations, the one table of them (read-only): every lookup of an
-#: activation by name (:func:`initmath.activation`, the finite-width moments, this module's
-#: PyTorch convention) goes through :func:`canonical_name`.
+#: Other names of activations, in the package's one (read-only) table of them. Every lookup
+#: of an activation by name goes through :func:`canonical_name`, in
+#: :func:`initmath.activation`, the finite-width moments and this module's PyTorch convention.
 ACTIVATION_ALIASES: Mapping[str, str] = MappingProxyType(
     {"identity": "linear", "swish": "silu", "prelu": "leaky_relu"})
 
