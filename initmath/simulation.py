@@ -24,7 +24,6 @@ values at all.
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,7 +34,14 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from . import activations as _activations
-from ._checks import choice, integer, layer_widths, nonnegative_real, positive_real
+from ._checks import (
+    available_memory,
+    choice,
+    integer,
+    layer_widths,
+    nonnegative_real,
+    positive_real,
+)
 from .activations import Activation
 from .distributions import DISTRIBUTIONS, TRUNCATION, truncated_normal_std
 from .kernel_source import (
@@ -483,21 +489,6 @@ def network_spec(
     return NetworkSpec(ws, act, sch, dist, variances, scales, bias, inp, bool(backward))
 
 
-def _available_memory() -> int:
-    """Bytes of memory available to this process (Linux: MemAvailable), else physical."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):
-        return 16 * 2**30
-
-
 def memory_needed(ws: list[int], n_inputs: int, backward: bool, distribution: str, bins: int,
                   threads: int, chunk: int) -> dict[str, int]:
     """Bytes a run needs at once, by the argument that drives each part.
@@ -522,7 +513,7 @@ def memory_needed(ws: list[int], n_inputs: int, backward: bool, distribution: st
 
 def _check_memory(need: dict[str, int], values: dict[str, object]) -> None:
     total = sum(need.values())
-    avail = _available_memory()
+    avail = available_memory()
     if total <= avail:
         return
     arg = max(need, key=lambda k: need[k])
