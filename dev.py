@@ -119,8 +119,7 @@ def cmd_test(args: list[str], crosscheck: bool, slow: bool = False) -> int:
     marker = ["-m", "slow"] if slow else []
     # One pytest-xdist worker per core: most of the suite is single-threaded Python (SymPy,
     # mpmath, NumPy), so two cores nearly halve it. Pass -n 0 (or -n N) to override.
-    workers = [] if any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in args) \
-        else ["-n", "auto"]
+    workers = [] if any(a.startswith(("-n", "--numprocesses")) for a in args) else ["-n", "auto"]
     return _run([python, "-m", "pytest", *workers, *marker, *args])
 
 

@@ -717,15 +717,21 @@ def _deliver(handler: Any) -> None:
     )
 
 
-def _load(source: str, digest: str) -> ModuleType:
-    """Import a kernel module and make sure its ``run`` is compiled, without ever letting
-    Ctrl-C interrupt Numba inside this process (see :func:`kernel_module`)."""
+def _from_cache_or_memory(source: str, digest: str) -> ModuleType:
+    """The kernel module from the disk cache, or, where the cache cannot be used, compiled in
+    memory (with the one :class:`KernelCacheWarning`)."""
     try:
-        module = _from_cache(source, digest)
+        return _from_cache(source, digest)
     except (kc.CacheUnusable, OSError) as exc:
         sys.modules.pop(f"initmath_kernel_{digest}", None)
         kc.warn_unusable(str(exc), str(kc.cache_root()))
-        module = _in_memory(source, digest)
+        return _in_memory(source, digest)
+
+
+def _load(source: str, digest: str) -> ModuleType:
+    """Import a kernel module and make sure its ``run`` is compiled, without ever letting
+    Ctrl-C interrupt Numba inside this process (see :func:`kernel_module`)."""
+    module = _from_cache_or_memory(source, digest)
     entry = getattr(module.run, "_entry", None)
     if entry is not None and not _IN_CHILD and not _compiled_on_disk(module):
         global child_compiles
@@ -743,12 +749,7 @@ def _load(source: str, digest: str) -> ModuleType:
         elif status == 0:
             # import afresh: the child's files are checked against its manifest
             sys.modules.pop(f"initmath_kernel_{digest}", None)
-            try:
-                module = _from_cache(source, digest)
-            except (kc.CacheUnusable, OSError) as exc:
-                sys.modules.pop(f"initmath_kernel_{digest}", None)
-                kc.warn_unusable(str(exc), str(kc.cache_root()))
-                module = _in_memory(source, digest)
+            module = _from_cache_or_memory(source, digest)
         # else: the child failed; compiling here reports the error as it is
     with _sigint_deferred():
         _warm_up(module.run)
