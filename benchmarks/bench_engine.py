@@ -14,7 +14,7 @@ On three workloads (forward pass only, ReLU, He weights drawn from a normal dist
 it times, in one process and after a warm-up call that compiles or loads the kernels,
 
 1. :func:`initmath.simulate` on all of Numba's threads and
-   :func:`initmath.reference.simulate_numpy` (stacked ``numpy.matmul`` over a batch of
+   :func:`initmath.engine.reference.simulate_numpy` (stacked ``numpy.matmul`` over a batch of
    networks): the best of ``repeats`` wall times, weights drawn and multiply-adds per second,
    and the ratio NumPy time / initmath time;
 2. :func:`initmath.simulate` on 1 and on 2 threads, the speed-up, and whether the two runs
@@ -47,8 +47,8 @@ from typing import Any
 import numba
 import numpy as np
 
-from initmath.reference import simulate_numpy
-from initmath.simulation import simulate
+from initmath.engine.reference import simulate_numpy
+from initmath.engine.simulation import simulate
 
 __all__ = [
     "ACTIVATION",
@@ -125,8 +125,10 @@ def _cpu_seconds() -> tuple[float, float, float] | None:
         return None
     user, nice, system, idle, iowait, irq, softirq, steal = (int(v) for v in first[1:9])
     busy = (user + nice + system + irq + softirq + steal) / ticks
-    own = sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
-              for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    own = sum(
+        resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
     return time.perf_counter(), busy, own
 
 
@@ -157,7 +159,7 @@ def run(
     workloads: Iterable[str] | None = None,
     repeats: int = 3,
 ) -> list[dict[str, Any]]:
-    """Time :func:`initmath.simulate` against :func:`~initmath.reference.simulate_numpy`.
+    """Time :func:`initmath.simulate` against :func:`~initmath.engine.reference.simulate_numpy`.
 
     Parameters
     ----------
@@ -205,6 +207,7 @@ def run(
                 ("numpy", lambda widths=widths, kw=kw: simulate_numpy(widths, ACTIVATION, **kw))
             ]
             for t in counts:
+
                 def job(t: int = t, widths: list[int] = widths, kw: dict = kw) -> Any:
                     return simulate(widths, ACTIVATION, threads=t, **kw)
 
@@ -219,25 +222,27 @@ def run(
         ratio = best["numpy"] / best[f"threads={n_all}"]
         speedup = best["threads=1"] / best["threads=2"] if n_all >= 2 else None
         first = results[counts[0]]
-        rows.append({
-            "workload": name,
-            "widths": widths,
-            "n_inputs": int(spec["n_inputs"]),
-            "n_networks": int(spec["n_networks"]),
-            "weights": int(weights),
-            "madds": int(madds),
-            "numpy_s": float(best["numpy"]),
-            "initmath_s": float(best[f"threads={n_all}"]),
-            "initmath_threads": n_all,
-            "ratio": float(ratio),
-            "target": float(spec["target"]),
-            "met": bool(ratio >= spec["target"]),
-            "threads_s": {t: float(best[f"threads={t}"]) for t in counts},
-            "speedup": None if speedup is None else float(speedup),
-            "speedup_met": None if speedup is None else bool(speedup >= THREAD_TARGET),
-            "identical": bool(all(np.array_equal(first, q) for q in results.values())),
-            "background": background,
-        })
+        rows.append(
+            {
+                "workload": name,
+                "widths": widths,
+                "n_inputs": int(spec["n_inputs"]),
+                "n_networks": int(spec["n_networks"]),
+                "weights": int(weights),
+                "madds": int(madds),
+                "numpy_s": float(best["numpy"]),
+                "initmath_s": float(best[f"threads={n_all}"]),
+                "initmath_threads": n_all,
+                "ratio": float(ratio),
+                "target": float(spec["target"]),
+                "met": bool(ratio >= spec["target"]),
+                "threads_s": {t: float(best[f"threads={t}"]) for t in counts},
+                "speedup": None if speedup is None else float(speedup),
+                "speedup_met": None if speedup is None else bool(speedup >= THREAD_TARGET),
+                "identical": bool(all(np.array_equal(first, q) for q in results.values())),
+                "background": background,
+            }
+        )
     return rows
 
 
@@ -245,9 +250,9 @@ def run(
 _CHILD = """
 import json, time
 t0 = time.perf_counter()
-from initmath.activations import activation
-from initmath.kernels import cache_dir, kernel_module
-from initmath.simulation import simulate
+from initmath.theory.activations import activation
+from initmath.engine.kernels import cache_dir, kernel_module
+from initmath.engine.simulation import simulate
 t1 = time.perf_counter()
 simulate([16, 16], {act!r}, n_networks=2)
 t2 = time.perf_counter()
@@ -269,7 +274,7 @@ def compile_times(activation: str = ACTIVATION) -> list[dict[str, Any]]:
     Both processes get an empty temporary ``INITMATH_CACHE_DIR`` (the same one) and no
     ``NUMBA_CACHE_DIR``. The first generates the activation's kernel module there and
     compiles it; the second should load the machine code from disk. (The functions of
-    :mod:`initmath.rng` that the kernel calls keep their own Numba cache beside the
+    :mod:`initmath.engine.rng` that the kernel calls keep their own Numba cache beside the
     package, in ``initmath/__pycache__``, which this does not empty.)
 
     Returns
@@ -288,22 +293,28 @@ def compile_times(activation: str = ACTIVATION) -> list[dict[str, Any]]:
             t = time.perf_counter()
             proc = subprocess.run(
                 [sys.executable, "-c", _CHILD.format(act=activation)],
-                env=env, cwd=_ROOT, capture_output=True, text=True, check=False,
+                env=env,
+                cwd=_ROOT,
+                capture_output=True,
+                text=True,
+                check=False,
             )
             wall = time.perf_counter() - t
             if proc.returncode != 0:
                 raise RuntimeError(f"benchmark subprocess failed:\n{proc.stderr}")
             r = json.loads(proc.stdout.strip().splitlines()[-1])
-            out.append({
-                "process": process,
-                "wall_s": float(wall),
-                "import_s": float(r["import_s"]),
-                "first_call_s": float(r["first_call_s"]),
-                "second_call_s": float(r["second_call_s"]),
-                "cache_hits": int(r["cache_hits"]),
-                "cache_misses": int(r["cache_misses"]),
-                "cache_files": len(r["cache_files"]),
-            })
+            out.append(
+                {
+                    "process": process,
+                    "wall_s": float(wall),
+                    "import_s": float(r["import_s"]),
+                    "first_call_s": float(r["first_call_s"]),
+                    "second_call_s": float(r["second_call_s"]),
+                    "cache_hits": int(r["cache_hits"]),
+                    "cache_misses": int(r["cache_misses"]),
+                    "cache_files": len(r["cache_files"]),
+                }
+            )
     return out
 
 
@@ -396,16 +407,25 @@ def main(argv: list[str] | None = None) -> None:
     """Command line: run everything and print the tables and the targets."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="timed calls (best is kept)")
-    parser.add_argument("--workloads", default=",".join(WORKLOADS),
-                        help="comma-separated names among " + ", ".join(WORKLOADS))
-    parser.add_argument("--no-compile", action="store_true",
-                        help="skip the fresh-process compile and cache measurement")
+    parser.add_argument(
+        "--workloads",
+        default=",".join(WORKLOADS),
+        help="comma-separated names among " + ", ".join(WORKLOADS),
+    )
+    parser.add_argument(
+        "--no-compile",
+        action="store_true",
+        help="skip the fresh-process compile and cache measurement",
+    )
     args = parser.parse_args(argv)
     print("Machine:", _machine_line(machine()), flush=True)
     compiled = None
     if not args.no_compile:
-        print("\nFirst call in fresh processes (empty temporary INITMATH_CACHE_DIR, "
-              "NUMBA_CACHE_DIR unset):", flush=True)
+        print(
+            "\nFirst call in fresh processes (empty temporary INITMATH_CACHE_DIR, "
+            "NUMBA_CACHE_DIR unset):",
+            flush=True,
+        )
         compiled = compile_times()
         print(format_compile_table(compiled), flush=True)
     rows = run(args.workloads.split(","), repeats=args.repeats)
@@ -415,26 +435,36 @@ def main(argv: list[str] | None = None) -> None:
     print(format_thread_table(rows))
     print("\nTargets:")
     for r in rows:
-        print(f"  {r['workload']:7s} NumPy / initmath {r['ratio']:5.2f}x (>= {r['target']:g}x): "
-              f"{'met' if r['met'] else 'NOT met'}")
+        print(
+            f"  {r['workload']:7s} NumPy / initmath {r['ratio']:5.2f}x (>= {r['target']:g}x): "
+            f"{'met' if r['met'] else 'NOT met'}"
+        )
     for r in rows:
         if r["speedup"] is not None:
-            print(f"  {r['workload']:7s} 1 -> 2 threads   {r['speedup']:5.2f}x "
-                  f"(>= {THREAD_TARGET:g}x): {'met' if r['speedup_met'] else 'NOT met'}")
+            print(
+                f"  {r['workload']:7s} 1 -> 2 threads   {r['speedup']:5.2f}x "
+                f"(>= {THREAD_TARGET:g}x): {'met' if r['speedup_met'] else 'NOT met'}"
+            )
     busy = [r["background"] for r in rows if r["background"] is not None]
     if busy and max(busy) > 0.05:
-        print(f"  WARNING: other processes used up to {max(busy):.0%} of the machine's CPU time "
-              "while the workloads were timed; the times above are too long")
+        print(
+            f"  WARNING: other processes used up to {max(busy):.0%} of the machine's CPU time "
+            "while the workloads were timed; the times above are too long"
+        )
     if compiled is not None:
         first, second = compiled
         cached = second["cache_misses"] == 0 and second["cache_hits"] > 0
-        print(f"  compile cached: first call {first['first_call_s']:.2f} s in the 1st process, "
-              f"{second['first_call_s']:.2f} s in the 2nd "
-              f"(hits/misses {second['cache_hits']}/{second['cache_misses']}): "
-              f"{'met' if cached else 'NOT met'}")
+        print(
+            f"  compile cached: first call {first['first_call_s']:.2f} s in the 1st process, "
+            f"{second['first_call_s']:.2f} s in the 2nd "
+            f"(hits/misses {second['cache_hits']}/{second['cache_misses']}): "
+            f"{'met' if cached else 'NOT met'}"
+        )
     end = machine()
-    print(f"\nNumba threading layer used: {end['threading_layer']}; "
-          f"load average (1 min) at the end: {end['load_1min']:.2f}")
+    print(
+        f"\nNumba threading layer used: {end['threading_layer']}; "
+        f"load average (1 min) at the end: {end['load_1min']:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Throughput of initmath.rng's Philox streams against NumPy's generators.
+"""Throughput of initmath.engine.rng's Philox streams against NumPy's generators.
 
 Run from the repository root (a script, not a test)::
 
@@ -31,7 +31,7 @@ from collections.abc import Callable
 import numba
 import numpy as np
 
-from initmath import rng
+from initmath.engine import rng
 
 SEED = 20240601
 

@@ -9,28 +9,21 @@ The core is a NumPy counterpart of ``torch.nn.init``:
 0.00390625
 >>> w = initmath.init((256, 128), "xavier", distribution="uniform", rng=0)
 
-Layers, each importing only those before it:
+The package is laid out by role, one subpackage per layer, each importing only the layers
+before it:
 
-1. NumPy only: :mod:`~initmath.shapes` (fans), :mod:`~initmath.distributions`,
-   :mod:`~initmath.torch_gain`, :mod:`~initmath.schemes` (variance, std, bound),
-   :mod:`~initmath.samplers` (init), :mod:`~initmath.datasets` (offline data; needs the
-   ``data`` extra).
-2. SymPy: :mod:`~initmath.activations` (each activation one SymPy expression),
-   :mod:`~initmath.quadrature` (the one Gaussian quadrature rule),
-   :mod:`~initmath.moments` (Gaussian moments, exact or numeric), :mod:`~initmath.gains`,
-   :mod:`~initmath.meanfield` (length and correlation maps, criticality).
-3. :mod:`~initmath.derivations` and the formula registry :mod:`~initmath.registry`;
-   :mod:`~initmath.finite_width` (exact 1/width effects).
-4. Numba: :mod:`~initmath.rng` (Philox streams), :mod:`~initmath.kernels` (generated per
-   activation), :mod:`~initmath.simulation`, :mod:`~initmath.stats` (exact, mergeable
-   estimates), :mod:`~initmath.reference` (a NumPy reference), :mod:`~initmath.jacobian`
-   (input-output Jacobian spectra).
-5. :mod:`~initmath.verification` (formula against simulation; ``python -m initmath verify``),
-   :mod:`~initmath.training` (a small exact trainer: does the initialization matter for
-   learning?), :mod:`~initmath.lsuv` (layer-sequential unit-variance initialization).
+0. :mod:`initmath.core`: argument checks shared by all.
+1. :mod:`initmath.weights`: NumPy only, the counterpart of ``torch.nn.init`` (fans, schemes,
+   distributions, :func:`init`, PyTorch's gain table).
+2. :mod:`initmath.theory`: SymPy -- activations, Gaussian moments, gains, the schemes'
+   derivations, mean field, finite width.
+3. :mod:`initmath.engine`: Numba -- the description of a random network, its simulation
+   (random streams, kernels, mergeable statistics), a NumPy reference, Jacobian spectra.
+4. :mod:`initmath.practice`: verification of every formula against simulation (``python -m
+   initmath verify``), the formula registry, training, LSUV, data sets, plotting.
 
-Importing :mod:`initmath` loads layer 1 only; SymPy, mpmath and SciPy are imported the first
-time a layer-2 or layer-3 name is used.
+Importing :mod:`initmath` loads the weights layer only; SymPy, mpmath, SciPy and Numba are
+imported the first time a name that needs them is used.
 """
 
 from __future__ import annotations
@@ -38,17 +31,20 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .distributions import DISTRIBUTIONS, truncated_normal_std
-from .gains import CONVENTIONS, backward_gain, gain
-from .samplers import RNGLike, init
-from .schemes import MODES, SCHEMES, bound, std, variance
-from .shapes import LAYOUTS, fans
-from .torch_gain import ActivationSpec
+from .theory.gains import CONVENTIONS, backward_gain, gain
+from .weights.distributions import DISTRIBUTIONS, truncated_normal_std
+from .weights.samplers import RNGLike, init
+from .weights.schemes import MODES, SCHEMES, bound, std, variance
+from .weights.shapes import LAYOUTS, fans
+from .weights.torch_gain import ActivationSpec
 
 if TYPE_CHECKING:
-    from .activations import Activation, activation, activation_names, register_activation
-    from .finite_width import kurtosis, log_norm_moments
-    from .meanfield import (
+    from .engine.simulation import SimulationResult, simulate
+    from .practice.registry import Formula, formulas
+    from .practice.verification import Verification, predict, verify
+    from .theory.activations import Activation, activation, activation_names, register_activation
+    from .theory.finite_width import kurtosis, log_norm_moments
+    from .theory.meanfield import (
         chi1,
         correlation_map,
         critical_line,
@@ -56,37 +52,34 @@ if TYPE_CHECKING:
         fixed_point,
         length_map,
     )
-    from .moments import Moment, derivative_moment, moment
-    from .registry import Formula, formulas
-    from .simulation import SimulationResult, simulate
-    from .verification import Verification, predict, verify
+    from .theory.moments import Moment, derivative_moment, moment
 
 __version__ = "0.1.0"
 
 # Names served lazily by __getattr__: name -> module that defines it.
 _LAZY = {
-    "Activation": "activations",
-    "activation": "activations",
-    "activation_names": "activations",
-    "register_activation": "activations",
-    "Moment": "moments",
-    "moment": "moments",
-    "derivative_moment": "moments",
-    "Formula": "registry",
-    "formulas": "registry",
-    "simulate": "simulation",
-    "SimulationResult": "simulation",
-    "predict": "verification",
-    "verify": "verification",
-    "Verification": "verification",
-    "length_map": "meanfield",
-    "fixed_point": "meanfield",
-    "chi1": "meanfield",
-    "correlation_map": "meanfield",
-    "critical_line": "meanfield",
-    "depth_scales": "meanfield",
-    "kurtosis": "finite_width",
-    "log_norm_moments": "finite_width",
+    "Activation": "theory.activations",
+    "activation": "theory.activations",
+    "activation_names": "theory.activations",
+    "register_activation": "theory.activations",
+    "Moment": "theory.moments",
+    "moment": "theory.moments",
+    "derivative_moment": "theory.moments",
+    "Formula": "practice.registry",
+    "formulas": "practice.registry",
+    "simulate": "engine.simulation",
+    "SimulationResult": "engine.simulation",
+    "predict": "practice.verification",
+    "verify": "practice.verification",
+    "Verification": "practice.verification",
+    "length_map": "theory.meanfield",
+    "fixed_point": "theory.meanfield",
+    "chi1": "theory.meanfield",
+    "correlation_map": "theory.meanfield",
+    "critical_line": "theory.meanfield",
+    "depth_scales": "theory.meanfield",
+    "kurtosis": "theory.finite_width",
+    "log_norm_moments": "theory.finite_width",
 }
 
 __all__ = [
@@ -131,14 +124,8 @@ __all__ = [
 ]
 
 
-# Submodules that ``initmath.<name>`` imports on first use (``initmath.plotting``, ...).
-_SUBMODULES = frozenset({
-    "activations", "datasets", "derivations", "distributions", "finite_width", "gains",
-    "jacobian", "kernel_cache", "kernel_source", "kernels", "lsuv", "meanfield", "moments",
-    "plotting", "quadrature", "reference",
-    "registry", "rng", "samplers", "schemes", "shapes", "simulation", "stats", "torch_gain",
-    "training", "verification",
-})
+# Submodules that ``initmath.<name>`` imports on first use (``initmath.practice.plotting``, ...).
+_SUBMODULES = frozenset({"core", "weights", "theory", "engine", "practice"})
 
 
 def __getattr__(name: str) -> Any:

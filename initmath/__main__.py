@@ -43,6 +43,7 @@ def _integer(minimum: int, flag: str) -> Callable[[str], int]:
         if value < minimum:
             raise argparse.ArgumentTypeError(f"{flag} must be >= {minimum}, got {text!r}")
         return value
+
     return parse
 
 
@@ -71,16 +72,18 @@ def _progress_bar(stream: TextIO) -> Callable[[int, int, str], None]:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from .registry import formulas
-    from .verification import CHECKS, LEVEL, verify
+    from .practice.registry import formulas
+    from .practice.verification import CHECKS, LEVEL, verify
 
     names = args.formulas or list(CHECKS)
     unknown = [n for n in names if n not in CHECKS]
     if unknown:
         unchecked = [n for n in unknown if n in formulas]
         if unchecked:
-            _fail(f"formula {unchecked[0]!r} has no simulation check; checked formulas: "
-                  f"{', '.join(CHECKS)}")
+            _fail(
+                f"formula {unchecked[0]!r} has no simulation check; checked formulas: "
+                f"{', '.join(CHECKS)}"
+            )
         _fail(f"unknown formula {unknown[0]!r}; known: {', '.join(CHECKS)}")
     if args.threads is not None:
         import numba
@@ -88,8 +91,7 @@ def _verify(args: argparse.Namespace) -> int:
         # numba.config's settings are module globals set at run time (mypy cannot see them)
         max_threads: int = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
         if args.threads > max_threads:
-            _fail(f"--threads must be <= {max_threads} (NUMBA_NUM_THREADS), "
-                  f"got {args.threads}")
+            _fail(f"--threads must be <= {max_threads} (NUMBA_NUM_THREADS), got {args.threads}")
     if sys.stdout is None or sys.stdout.closed:
         _fail("standard output is closed: nowhere to write the results")
     tty = sys.stderr is not None and sys.stderr.isatty() and not args.no_progress
@@ -101,24 +103,37 @@ def _verify(args: argparse.Namespace) -> int:
         elif args.verbose:
             print(f"checking {name} ...", file=sys.stderr, flush=True)
         try:
-            results.append(verify(name, n_networks=args.networks, seed=args.seed,
-                                  level=args.level, threads=args.threads))
+            results.append(
+                verify(
+                    name,
+                    n_networks=args.networks,
+                    seed=args.seed,
+                    level=args.level,
+                    threads=args.threads,
+                )
+            )
         except (TypeError, ValueError) as exc:
             _fail(f"{name}: {exc}")
     if progress:
         progress(len(names), len(names), "done")
         sys.stderr.write("\n")
-    header = (f"{'formula':<26} {'qty':<4} {'layer':>5} {'prediction':>12} {'estimate':>12} "
-              f"{'± se':>10} {'z':>7}  verdict")
+    header = (
+        f"{'formula':<26} {'qty':<4} {'layer':>5} {'prediction':>12} {'estimate':>12} "
+        f"{'± se':>10} {'z':>7}  verdict"
+    )
     lines = [header, "-" * len(header)]
     for r in results:
         verdict = r.verdict + (f" ({r.note})" if r.note else "")
-        lines.append(f"{r.name:<26} {r.quantity:<4} {r.layer:>5} {r.predicted:>12.6g} "
-                     f"{r.estimate:>12.6g} {r.se:>10.2g} {r.z:>+7.2f}  {verdict}")
+        lines.append(
+            f"{r.name:<26} {r.quantity:<4} {r.layer:>5} {r.predicted:>12.6g} "
+            f"{r.estimate:>12.6g} {r.se:>10.2g} {r.z:>+7.2f}  {verdict}"
+        )
     failed = [r.name for r in results if not r.passed]
     level = args.level if args.level is not None else LEVEL
-    lines.append(f"\n{len(results) - len(failed)} passed, {len(failed)} failed "
-                 f"(two-sided level {level:g}, seed {args.seed})")
+    lines.append(
+        f"\n{len(results) - len(failed)} passed, {len(failed)} failed "
+        f"(two-sided level {level:g}, seed {args.seed})"
+    )
     _write("\n".join(lines) + "\n")
     return 1 if failed else 0
 
@@ -146,18 +161,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     v = sub.add_parser("verify", help="check every registry formula against simulation")
     v.add_argument("formulas", nargs="*", help="formula names (default: all)")
-    v.add_argument("--networks", type=_integer(2, "--networks"), default=None,
-                   help="networks per check, >= 2 (default: each check's own)")
+    v.add_argument(
+        "--networks",
+        type=_integer(2, "--networks"),
+        default=None,
+        help="networks per check, >= 2 (default: each check's own)",
+    )
     v.add_argument("--seed", type=_integer(0, "--seed"), default=0)
-    v.add_argument("--level", type=_level, default=None,
-                   help="two-sided test level, in (0, 1) (0.001)")
-    v.add_argument("--threads", type=_integer(1, "--threads"), default=None,
-                   help="Numba threads")
+    v.add_argument(
+        "--level", type=_level, default=None, help="two-sided test level, in (0, 1) (0.001)"
+    )
+    v.add_argument("--threads", type=_integer(1, "--threads"), default=None, help="Numba threads")
     v.add_argument("--no-progress", action="store_true", help="no progress bar")
     v.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     if args.level is None:
-        from .verification import LEVEL
+        from .practice.verification import LEVEL
 
         args.level = LEVEL
     try:

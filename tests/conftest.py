@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 def _restore_activation_registry():
     """A test that registers an activation must not leak it into later tests (which list
     ``initmath.activation_names()``)."""
-    from initmath import activations
+    from initmath.theory import activations
 
     saved = dict(activations._REGISTRY)
     yield

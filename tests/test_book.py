@@ -102,7 +102,9 @@ def test_glue_patterns_work():
     assert any(p.match("a-b") for p in defined) and any(p.match("c-lecun-d") for p in defined)
     assert not any(p.match("a-bc") for p in defined) and not any(p.match("c-d") for p in defined)
     assert _glue_uses("x {glue:text}`a-b:.2f` y\n```{glue:math} eq-z\n:label: z\n```") == {
-        "a-b", "eq-z"}
+        "a-b",
+        "eq-z",
+    }
 
 
 # --- no hand-typed core formulas ---------------------------------------------------------
@@ -114,12 +116,18 @@ def _normalize(tex: str) -> str:
     """TeX without spaces and with the usual spellings of a fan unified to n_{in}/n_{out}."""
     tex = _SPACES.sub("", tex)
     for old, new in (
-        (r"\mathrm{fan\_in}", "n_{in}"), (r"\mathrm{fan_{in}}", "n_{in}"),
-        (r"\mathrm{fan\_out}", "n_{out}"), (r"\mathrm{fan_{out}}", "n_{out}"),
-        (r"\text{fan\_in}", "n_{in}"), (r"\text{fan\_out}", "n_{out}"),
-        (r"n_\mathrm{in}", "n_{in}"), (r"n_\mathrm{out}", "n_{out}"),
-        (r"n_{\mathrm{in}}", "n_{in}"), (r"n_{\mathrm{out}}", "n_{out}"),
-        ("\\dfrac", "\\frac"), ("\\tfrac", "\\frac"),
+        (r"\mathrm{fan\_in}", "n_{in}"),
+        (r"\mathrm{fan_{in}}", "n_{in}"),
+        (r"\mathrm{fan\_out}", "n_{out}"),
+        (r"\mathrm{fan_{out}}", "n_{out}"),
+        (r"\text{fan\_in}", "n_{in}"),
+        (r"\text{fan\_out}", "n_{out}"),
+        (r"n_\mathrm{in}", "n_{in}"),
+        (r"n_\mathrm{out}", "n_{out}"),
+        (r"n_{\mathrm{in}}", "n_{in}"),
+        (r"n_{\mathrm{out}}", "n_{out}"),
+        ("\\dfrac", "\\frac"),
+        ("\\tfrac", "\\frac"),
     ):
         tex = tex.replace(old, new)
     return tex
@@ -133,8 +141,15 @@ def _core_formulas() -> dict[str, list[str]]:
     import initmath
 
     forms: dict[str, list[str]] = {}
-    for key in ("lecun.variance", "xavier.variance", "he.variance", "he.variance_fan_out",
-                "prelu.variance", "standard.variance", "uniform.bound"):
+    for key in (
+        "lecun.variance",
+        "xavier.variance",
+        "he.variance",
+        "he.variance_fan_out",
+        "prelu.variance",
+        "standard.variance",
+        "uniform.bound",
+    ):
         forms[key] = [_normalize(sp.latex(initmath.formulas[key].rhs))]
     forms["xavier.variance"] += ["2/(n_{in}+n_{out})", r"\frac{2}{n_{out}+n_{in}}"]
     forms["he.variance"] += ["2/n_{in}", r"\sqrt{2/n_{in}}", r"\sqrt{\frac{2}{n_{in}}}"]
@@ -153,8 +168,13 @@ def test_no_displayed_equation_retypes_a_core_formula(path: Path):
     forms = _core_formulas()
     text = path.read_text()
     blocks = [_normalize(a or b) for a, b in _DISPLAY_MATH.findall(text)]
-    found = [(key, form) for block in blocks for key, spellings in forms.items()
-             for form in spellings if form in block]
+    found = [
+        (key, form)
+        for block in blocks
+        for key, spellings in forms.items()
+        for form in spellings
+        if form in block
+    ]
     assert not found, f"{path.name}: displayed equations retype {found}; glue them instead"
 
 
@@ -162,5 +182,8 @@ def test_the_formula_check_can_fail():
     forms = _core_formulas()
     block = _normalize(r"v = \frac{2}{\mathrm{fan\_in}}")
     assert any(form in block for form in forms["he.variance"])
-    assert not any(form in _normalize(r"q^\ell = \mathbb{E}[(z^\ell_i)^2]")
-                   for spellings in forms.values() for form in spellings)
+    assert not any(
+        form in _normalize(r"q^\ell = \mathbb{E}[(z^\ell_i)^2]")
+        for spellings in forms.values()
+        for form in spellings
+    )

@@ -17,13 +17,21 @@ import pytest
 from scipy import integrate
 
 import initmath
-from initmath import finite_width as fw
-from initmath import jacobian as jm
-from initmath import meanfield as mf
+from initmath.engine import jacobian as jm
+from initmath.theory import finite_width as fw
+from initmath.theory import meanfield as mf
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
-OWN_CHAPTERS = ("isometry", "gains", "modern", "finite_width", "random_init", "he",
-                "introduction", "xavier")
+OWN_CHAPTERS = (
+    "isometry",
+    "gains",
+    "modern",
+    "finite_width",
+    "random_init",
+    "he",
+    "introduction",
+    "xavier",
+)
 
 
 def chapter(name: str) -> str:
@@ -42,20 +50,26 @@ def bib_keys() -> set[str]:
 def bib_entry(key: str) -> str:
     text = (BOOK / "references.bib").read_text()
     start = text.index("{" + key + ",")
-    return flat(text[start:text.find("\n}", start)])
+    return flat(text[start : text.find("\n}", start)])
 
 
 def gauss(f) -> float:
     """E[f(z)], z ~ N(0, 1), by adaptive quadrature (independent of the package's rules)."""
-    val, _ = integrate.quad(lambda z: f(z) * math.exp(-z * z / 2) / math.sqrt(2 * math.pi),
-                            -40, 40, epsabs=1e-14, epsrel=1e-13, limit=200)
+    val, _ = integrate.quad(
+        lambda z: f(z) * math.exp(-z * z / 2) / math.sqrt(2 * math.pi),
+        -40,
+        40,
+        epsabs=1e-14,
+        epsrel=1e-13,
+        limit=200,
+    )
     return val
 
 
 # The tanh facts, from SciPy alone.
-TANH_M = gauss(lambda z: math.tanh(z) ** 2)                   # E[tanh(z)^2]
-TANH_D = gauss(lambda z: 1.0 / math.cosh(z) ** 4)             # E[tanh'(z)^2]
-SW2_EXACT = 1.0 / TANH_M                                      # exact gain squared: q* = 1
+TANH_M = gauss(lambda z: math.tanh(z) ** 2)  # E[tanh(z)^2]
+TANH_D = gauss(lambda z: 1.0 / math.cosh(z) ** 4)  # E[tanh'(z)^2]
+SW2_EXACT = 1.0 / TANH_M  # exact gain squared: q* = 1
 
 
 def chi1_at_q(sw2: float, q: float) -> float:
@@ -65,8 +79,10 @@ def chi1_at_q(sw2: float, q: float) -> float:
 # -- item 15: the mean squared singular value is not the signal's second moment --------------
 def test_isometry_no_longer_equates_second_moment_and_mean_lambda():
     text = flat(chapter("isometry"))
-    old = ("The second moment of the signal, which the schemes of the previous chapters keep "
-           "constant, is the mean of the squared singular values")
+    old = (
+        "The second moment of the signal, which the schemes of the previous chapters keep "
+        "constant, is the mean of the squared singular values"
+    )
     assert old not in text
     assert "x_L = J x_0" in text and "positively homogeneous" in text
     assert "E[\\lambda] = \\chi_1^L" in text and "pennington2017" in text
@@ -88,7 +104,7 @@ def test_tanh_exact_gain_keeps_q_but_not_mean_lambda():
     assert chi == pytest.approx(1.1778, abs=5e-5)
     lam32 = jm.predicted_mean_lambda("tanh", [32], sigma_w2=g**2, input_q=1 / g**2)[0]
     assert lam32 == pytest.approx((SW2_EXACT * TANH_D) ** 32, rel=1e-7)
-    assert 185 < lam32 < 192   # "E[lambda] ~ 190 at depth 32", while q stays 1
+    assert 185 < lam32 < 192  # "E[lambda] ~ 190 at depth 32", while q stays 1
     q = initmath.predict([64] * 33, "tanh", scheme="lecun", gain=g, input_std=1 / g)[0]
     assert np.allclose(q, 1.0, atol=1e-9)
 
@@ -109,13 +125,14 @@ def test_predicted_mean_lambda_is_the_second_moment_ratio_only_for_homogeneous_n
 def test_simulated_mean_lambda_follows_chi1_power():
     # Monte Carlo: tanh at the exact gain, started at q* = 1; E[lambda_L] against chi_1^L.
     sw2, depth = SW2_EXACT, 8
-    run = jm.jacobian_spectrum("tanh", depth, 96, sigma_w2=sw2, n_networks=40, seed=3,
-                               spectrum_depths=(), input_q=1 / sw2)
+    run = jm.jacobian_spectrum(
+        "tanh", depth, 96, sigma_w2=sw2, n_networks=40, seed=3, spectrum_depths=(), input_q=1 / sw2
+    )
     assert run.input_q == pytest.approx(1 / sw2)
     m, se = run.mean_lambda()
     pred = (sw2 * TANH_D) ** np.arange(1, depth + 1)
     assert np.all(np.abs(m - pred) < 4 * se), (m, pred, se)
-    assert m[-1] - 4 * se[-1] > 1.5   # and it has grown, although q has not
+    assert m[-1] - 4 * se[-1] > 1.5  # and it has grown, although q has not
 
 
 def test_input_q_keeps_default_networks_and_is_validated():
@@ -139,7 +156,7 @@ def test_both_tanh_gains_are_chaotic():
     assert 1.0 < chi_exact < chi_torch
     assert chi_exact == pytest.approx(1.178, abs=5e-4)
     assert chi_torch == pytest.approx(1.210, abs=5e-4)
-    for sw2 in (1.02, 1.3, 2.0, 4.0):       # any sigma_w^2 > 1 at sigma_b = 0
+    for sw2 in (1.02, 1.3, 2.0, 4.0):  # any sigma_w^2 > 1 at sigma_b = 0
         assert mf.chi1("tanh", sw2, 0.0) > 1.0
 
 
@@ -165,8 +182,10 @@ def test_gains_chapter_cites_the_forum_and_the_issue_for_what_they_say():
 # -- item 17: muP ------------------------------------------------------------------------------
 def test_modern_chapter_states_mup_precisely():
     text = flat(chapter("modern"))
-    old = ("In the standard and the NTK parametrizations the infinite-width limit does not "
-           "learn features (it is a kernel method)")
+    old = (
+        "In the standard and the NTK parametrizations the infinite-width limit does not "
+        "learn features (it is a kernel method)"
+    )
     assert old not in text
     assert "$1/n_{in}^2$ instead of $1/n_{in}$" in text
     assert "no stable infinite-width limit if the learning rate is held fixed" in text
@@ -186,8 +205,9 @@ def test_finite_width_laws_are_attributed_to_hanin_2018_and_hanin_rolnick():
     assert "How to Start Training" in bib_entry("hanin2018start")
     assert "Exploding and Vanishing Gradients" in bib_entry("hanin2018")
     fwt = flat(chapter("finite_width"))
-    assert "{cite:t}`hanin2020` showed that the logarithm of the squared norm of the signal" \
-        not in fwt
+    assert (
+        "{cite:t}`hanin2020` showed that the logarithm of the squared norm of the signal" not in fwt
+    )
     assert "hanin2018start" in fwt and "hanin2018`" in fwt
     for name in ("random_init", "he", "gains"):
         assert "hanin2018start" in chapter(name), name
@@ -218,7 +238,7 @@ CHI = re.compile(r"\\chi(?!_1|_\{1\}|\^2|\^\{2\})")
 @pytest.mark.parametrize("name", OWN_CHAPTERS)
 def test_chi_only_means_poole_chi1_or_chi_square(name):
     bad = [m.start() for m in CHI.finditer(chapter(name))]
-    assert not bad, [chapter(name)[i - 40:i + 40] for i in bad]
+    assert not bad, [chapter(name)[i - 40 : i + 40] for i in bad]
 
 
 def test_introduction_uses_a_ratio_symbol():

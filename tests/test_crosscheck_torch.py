@@ -13,15 +13,23 @@ import numpy as np
 import pytest
 
 import initmath
-from initmath.distributions import orthogonalize
+from initmath.weights.distributions import orthogonalize
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
 pytestmark = pytest.mark.crosscheck
 
 SHAPES = [(100, 300), (300, 100), (32, 16, 3), (64, 3, 5, 5), (2, 4, 3, 3, 3), (7, 1)]
-NONLINEARITIES = [("leaky_relu", 0.0), ("relu", 0.0), ("leaky_relu", 0.2), ("tanh", 0.0),
-                  ("selu", 0.0), ("sigmoid", 0.0), ("linear", 0.0), ("conv2d", 0.0)]
+NONLINEARITIES = [
+    ("leaky_relu", 0.0),
+    ("relu", 0.0),
+    ("leaky_relu", 0.2),
+    ("tanh", 0.0),
+    ("selu", 0.0),
+    ("sigmoid", 0.0),
+    ("linear", 0.0),
+    ("conv2d", 0.0),
+]
 
 
 def _activation(nonlinearity, a):
@@ -43,8 +51,20 @@ def test_fans(shape):
 
 
 def test_gain_table():
-    for name in ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-                 "conv_transpose3d", "sigmoid", "tanh", "relu", "leaky_relu", "selu"):
+    for name in (
+        "linear",
+        "conv1d",
+        "conv2d",
+        "conv3d",
+        "conv_transpose1d",
+        "conv_transpose2d",
+        "conv_transpose3d",
+        "sigmoid",
+        "tanh",
+        "relu",
+        "leaky_relu",
+        "selu",
+    ):
         assert initmath.gain(name) == nn.init.calculate_gain(name), name
     for slope in (0.0, 0.01, 0.2, 1.0, 3.0):
         assert initmath.gain("leaky_relu", slope) == nn.init.calculate_gain("leaky_relu", slope)
@@ -57,10 +77,16 @@ def test_kaiming(shape, mode, nonlinearity, a):
     act = _activation(nonlinearity, a)
     s = initmath.std(shape, "he", activation=act, mode=mode)
     b = initmath.bound(shape, "he", activation=act, mode=mode)
-    _same_draw(lambda t: nn.init.kaiming_normal_(t, a=a, mode=mode, nonlinearity=nonlinearity),
-               lambda t: t.normal_(0, s), shape)
-    _same_draw(lambda t: nn.init.kaiming_uniform_(t, a=a, mode=mode, nonlinearity=nonlinearity),
-               lambda t: t.uniform_(-b, b), shape)
+    _same_draw(
+        lambda t: nn.init.kaiming_normal_(t, a=a, mode=mode, nonlinearity=nonlinearity),
+        lambda t: t.normal_(0, s),
+        shape,
+    )
+    _same_draw(
+        lambda t: nn.init.kaiming_uniform_(t, a=a, mode=mode, nonlinearity=nonlinearity),
+        lambda t: t.uniform_(-b, b),
+        shape,
+    )
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -69,8 +95,7 @@ def test_xavier(shape, gain):
     s = initmath.std(shape, "xavier", gain=gain)
     b = initmath.bound(shape, "xavier", gain=gain)
     _same_draw(lambda t: nn.init.xavier_normal_(t, gain=gain), lambda t: t.normal_(0, s), shape)
-    _same_draw(lambda t: nn.init.xavier_uniform_(t, gain=gain),
-               lambda t: t.uniform_(-b, b), shape)
+    _same_draw(lambda t: nn.init.xavier_uniform_(t, gain=gain), lambda t: t.uniform_(-b, b), shape)
 
 
 @pytest.mark.parametrize(
@@ -91,7 +116,7 @@ def test_default_layer_init_is_standard(make):
 def test_orthogonal(shape, gain):
     torch.manual_seed(2)
     w = nn.init.orthogonal_(torch.empty(shape, dtype=torch.float64), gain=gain)
-    rows, cols = initmath.shapes.matrix_shape(shape)
+    rows, cols = initmath.weights.shapes.matrix_shape(shape)
     torch.manual_seed(2)
     a = torch.empty((rows, cols), dtype=torch.float64).normal_(0, 1)
     ours = orthogonalize(a.numpy(), gain).reshape(shape)

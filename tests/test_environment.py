@@ -81,8 +81,18 @@ def test_jupyter_book_stays_below_2():
     assert "<2" in specs
 
 
-@pytest.mark.parametrize("path", ["initmath/py.typed", "README.md", ".ci/run", "_config.yml",
-                                  "_toc.yml", "environment.yml", "book/references.bib"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "initmath/py.typed",
+        "README.md",
+        ".ci/run",
+        "_config.yml",
+        "_toc.yml",
+        "environment.yml",
+        "book/references.bib",
+    ],
+)
 def test_project_files_exist(path):
     assert (ROOT / path).is_file()
 

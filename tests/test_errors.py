@@ -21,14 +21,28 @@ def raises(exc, *fragments):
 
 @pytest.mark.parametrize(
     ("shape", "exc"),
-    [((5,), ValueError), ((), ValueError), ((0, 3), ValueError), ((3, 0), ValueError),
-     ((3, -1), ValueError), ((4, 3, 0), ValueError), ((2.0, 3), TypeError),
-     ((2, 3.5), TypeError), ((True, 3), TypeError), ("34", TypeError), (7, TypeError),
-     ((None, 3), TypeError)],
+    [
+        ((5,), ValueError),
+        ((), ValueError),
+        ((0, 3), ValueError),
+        ((3, 0), ValueError),
+        ((3, -1), ValueError),
+        ((4, 3, 0), ValueError),
+        ((2.0, 3), TypeError),
+        ((2, 3.5), TypeError),
+        ((True, 3), TypeError),
+        ("34", TypeError),
+        (7, TypeError),
+        ((None, 3), TypeError),
+    ],
 )
 def test_bad_shapes(shape, exc):
-    for call in (lambda: initmath.fans(shape), lambda: initmath.std(shape, "he"),
-                 lambda: initmath.bound(shape, "he"), lambda: initmath.init(shape, "he")):
+    for call in (
+        lambda: initmath.fans(shape),
+        lambda: initmath.std(shape, "he"),
+        lambda: initmath.bound(shape, "he"),
+        lambda: initmath.init(shape, "he"),
+    ):
         with raises(exc, "shape", repr(shape)):
             call()
 
@@ -237,10 +251,15 @@ def test_truncated_normal_std_is_accurate_at_small_cuts(cut):
     assert got == pytest.approx(float(ref), rel=1e-14)
 
 
-@pytest.mark.parametrize(("dtype", "gain", "distribution"), [
-    (np.float32, 1e200, "normal"), (np.float32, 1e100, "orthogonal"),
-    (np.float16, 1e6, "uniform"), (np.float16, 1e-12, "normal"),
-])
+@pytest.mark.parametrize(
+    ("dtype", "gain", "distribution"),
+    [
+        (np.float32, 1e200, "normal"),
+        (np.float32, 1e100, "orthogonal"),
+        (np.float16, 1e6, "uniform"),
+        (np.float16, 1e-12, "normal"),
+    ],
+)
 def test_init_refuses_weights_the_dtype_cannot_hold(dtype, gain, distribution):
     # was: an array of inf (or of zeros) with a RuntimeWarning
     with raises(ValueError, f"gain={gain!r}", np.dtype(dtype).name):
@@ -253,7 +272,7 @@ def test_init_refuses_a_shape_that_cannot_fit_in_memory():
 
 
 def _tiny_training():
-    from initmath.training import network
+    from initmath.practice.training import network
 
     net = network([2, 3, 2], "relu", seed=0)
     x = np.array([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]])
@@ -261,7 +280,7 @@ def _tiny_training():
 
 
 def test_train_refuses_empty_data():
-    from initmath.training import train
+    from initmath.practice.training import train
 
     net, x, y = _tiny_training()
     with raises(ValueError, "x", "at least one example"):  # was: NaN losses
@@ -272,7 +291,7 @@ def test_train_refuses_empty_data():
 
 @pytest.mark.parametrize("momentum", ["0.9", None, True, [0.9]])
 def test_train_momentum_must_be_a_number(momentum):
-    from initmath.training import train
+    from initmath.practice.training import train
 
     net, x, y = _tiny_training()
     with raises(TypeError, "momentum", repr(momentum)):  # "0.9" was accepted
@@ -280,7 +299,7 @@ def test_train_momentum_must_be_a_number(momentum):
 
 
 def test_train_needs_both_halves_of_a_test_set():
-    from initmath.training import train
+    from initmath.practice.training import train
 
     net, x, y = _tiny_training()
     with raises(ValueError, "y_test", "x_test"):  # y_test alone was ignored
@@ -296,10 +315,18 @@ def _cli(*args, **kwargs):
     return subprocess.run([sys.executable, "-m", "initmath", *args], text=True, **kwargs)
 
 
-@pytest.mark.parametrize("args", [
-    ["verify", "no.such.formula"], ["verify", "--networks", "x"], ["verify", "--networks", "1"],
-    ["verify", "--level", "2"], ["verify", "--seed", "-1"], ["verify", "--bogus"], [],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["verify", "no.such.formula"],
+        ["verify", "--networks", "x"],
+        ["verify", "--networks", "1"],
+        ["verify", "--level", "2"],
+        ["verify", "--seed", "-1"],
+        ["verify", "--bogus"],
+        [],
+    ],
+)
 def test_cli_errors_are_one_line_and_exit_2(args):
     out = _cli(*args, capture_output=True)
     assert out.returncode == 2, out.stderr
@@ -313,8 +340,7 @@ def test_cli_with_closed_stdout_fails():
     # the run used to exit 0 having printed nothing. Refused up front (no simulation).
     import os
 
-    out = _cli("verify", "relu.mean", "--networks", "20", stderr=-1,
-               preexec_fn=lambda: os.close(1))
+    out = _cli("verify", "relu.mean", "--networks", "20", stderr=-1, preexec_fn=lambda: os.close(1))
     assert out.returncode == 2
     assert "initmath: error: standard output is closed" in out.stderr
 
@@ -325,9 +351,12 @@ def test_cli_with_a_broken_pipe_fails():
     import subprocess
     import sys
 
-    proc = subprocess.Popen([sys.executable, "-m", "initmath", "verify", "relu.mean",
-                             "--networks", "20"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "initmath", "verify", "relu.mean", "--networks", "20"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     proc.stdout.close()  # the reader exits at once
     err = proc.stderr.read()
     proc.stderr.close()
@@ -338,7 +367,7 @@ def test_cli_with_a_broken_pipe_fails():
 
 def test_an_integer_beyond_the_doubles_is_a_value_error_naming_the_argument():
     # float(10**400) raises OverflowError; the shared check turns it into a clear ValueError.
-    from initmath._checks import nonnegative_real, positive_real
+    from initmath.core.checks import nonnegative_real, positive_real
 
     for check in (positive_real, nonnegative_real):
         with pytest.raises(ValueError, match="bias_std must be finite"):
@@ -354,7 +383,7 @@ def test_plot_moments_takes_any_per_layer_estimates():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from initmath.plotting import plot_moments
+    from initmath.practice.plotting import plot_moments
 
     fig, ax = plt.subplots()
     curve = types.SimpleNamespace(q=np.array([1.0, 2.0]), q_se=np.array([0.1, 0.1]))

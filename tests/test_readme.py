@@ -30,4 +30,3 @@ def test_readme_examples_run_as_written():
         code = compile(block, f"README.md block {i + 1}", "exec")
         exec(code, namespace)
     assert "cube" in initmath.activation_names()
-

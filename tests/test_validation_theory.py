@@ -14,9 +14,9 @@ import pytest
 import sympy as sp
 
 import initmath
-from initmath import _checks
-from initmath import finite_width as fw
-from initmath import jacobian as jm
+from initmath.core import checks as _checks
+from initmath.engine import jacobian as jm
+from initmath.theory import finite_width as fw
 
 
 # -- gains -------------------------------------------------------------------------------------
@@ -36,9 +36,13 @@ def test_torch_gain_of_an_activation_object_points_to_exact():
 
 # -- finite_width ------------------------------------------------------------------------------
 _FW_ACT = [
-    lambda a: fw.kurtosis(a, 2, 4), lambda a: fw.log_norm_moments(a, 2, 4),
-    fw.kurtosis_closed_form, fw.kurtosis_first_order, fw.moment_recursion,
-    fw.ratio_second_moment, fw.log_ratio_exprs,
+    lambda a: fw.kurtosis(a, 2, 4),
+    lambda a: fw.log_norm_moments(a, 2, 4),
+    fw.kurtosis_closed_form,
+    fw.kurtosis_first_order,
+    fw.moment_recursion,
+    fw.ratio_second_moment,
+    fw.log_ratio_exprs,
 ]
 
 
@@ -46,7 +50,7 @@ _FW_ACT = [
 def test_unknown_activation_is_a_value_error_known_smooth_one_is_not_covered(func):
     with pytest.raises(ValueError, match="unknown activation 'no_such_activation'"):
         func("no_such_activation")
-    with pytest.raises(NotImplementedError, match="tanh"):   # registered, documented
+    with pytest.raises(NotImplementedError, match="tanh"):  # registered, documented
         func("tanh")
     with pytest.raises(NotImplementedError, match="swish"):  # an alias of silu
         func("swish")
@@ -60,17 +64,18 @@ def test_negative_leaky_slope_is_refused(func):
 
 def test_zero_and_positive_slopes_still_work():
     # slope 0 is the ReLU, slope 1 the identity: exactly the same kurtosis
-    np.testing.assert_array_equal(fw.kurtosis(("leaky_relu", 0.0), 4, 8),
-                                  fw.kurtosis("relu", 4, 8))
-    np.testing.assert_array_equal(fw.kurtosis(("leaky_relu", 1), 4, 8),
-                                  fw.kurtosis("linear", 4, 8))
+    np.testing.assert_array_equal(fw.kurtosis(("leaky_relu", 0.0), 4, 8), fw.kurtosis("relu", 4, 8))
+    np.testing.assert_array_equal(fw.kurtosis(("leaky_relu", 1), 4, 8), fw.kurtosis("linear", 4, 8))
 
 
-@pytest.mark.parametrize("call", [
-    lambda d: fw.kurtosis("relu", d, 4),
-    lambda d: fw.log_norm_moments("relu", d, 4),
-    lambda d: fw.mean_second_moment("relu", d),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda d: fw.kurtosis("relu", d, 4),
+        lambda d: fw.log_norm_moments("relu", d, 4),
+        lambda d: fw.mean_second_moment("relu", d),
+    ],
+)
 def test_depth_above_the_cap_is_refused(call):
     with pytest.raises(ValueError, match=rf"depth must be <= MAX_DEPTH=100000, got {10**30}"):
         call(10**30)
@@ -100,12 +105,12 @@ def test_kurtosis_overflow_is_inf_not_a_warning():
     k = fw.kurtosis("relu", 500, 1)
     first_inf = int(np.argmax(np.isinf(k)))
     assert np.all(np.isfinite(k[:first_inf])) and np.all(np.isinf(k[first_inf:]))
-    ell = first_inf + 1                     # layers are 1-based
+    ell = first_inf + 1  # layers are 1-based
     # 9 * 6**(ell - 1) reaches the largest double within a layer of ell
     overflow_layer = 1 + (math.log(np.finfo(float).max) - math.log(9)) / math.log(6)
     assert abs(ell - overflow_layer) <= 1, (ell, overflow_layer)
     assert k[first_inf - 1] == pytest.approx(9 * 6.0 ** (first_inf - 1), rel=1e-12)
-    assert k[0] == pytest.approx(9.0)       # 3 (1 + 2/n) at n = 1
+    assert k[0] == pytest.approx(9.0)  # 3 (1 + 2/n) at n = 1
 
 
 @pytest.mark.parametrize("bad", ["x", None, 3])
@@ -138,8 +143,10 @@ def test_forward_batch_of_columns():
 
 def test_jacobian_accepts_a_column_and_refuses_a_batch():
     x = np.array([0.4, -0.3])
-    np.testing.assert_array_equal(jm.input_output_jacobian("tanh", x[:, None], _W, _B),
-                                  jm.input_output_jacobian("tanh", x, _W, _B))
+    np.testing.assert_array_equal(
+        jm.input_output_jacobian("tanh", x[:, None], _W, _B),
+        jm.input_output_jacobian("tanh", x, _W, _B),
+    )
     with pytest.raises(ValueError, match=r"x must be one input.*\(2, 2\)"):
         jm.input_output_jacobian("tanh", np.ones((2, 2)), _W, _B)
 
@@ -152,19 +159,25 @@ def test_short_biases_are_refused_not_truncated(func):
 
 
 @pytest.mark.parametrize("func", [jm.forward, jm.input_output_jacobian])
-@pytest.mark.parametrize(("args", "exc", "match"), [
-    ((np.array([np.nan, 1.0]), _W, _B), ValueError, "x must be finite, got 1 NaN"),
-    (("ab", _W, _B), TypeError, "x must be an array of real numbers, got 'ab'"),
-    ((np.ones(2) * 1j, _W, _B), TypeError, "x must be an array of real numbers"),
-    ((np.ones(3), _W, _B), ValueError, r"x has 3 entries"),
-    ((np.ones(2), [], []), ValueError, "weights must hold at least one"),
-    ((np.ones(2), [_W[0], np.eye(3)], _B), ValueError, r"weights\[1\] has shape \(3, 3\)"),
-    ((np.ones(2), [_W[0], np.full((2, 2), np.inf)], _B), ValueError,
-     r"weights\[1\] must be finite"),
-    ((np.ones(2), [np.ones(2)], _B[:1]), ValueError, r"weights\[0\] must be 2-D"),
-    ((np.ones(2), _W, [np.zeros(3), _B[1]]), ValueError, r"biases\[0\] has shape \(3,\)"),
-    ((np.ones(2), _W, None), TypeError, "biases must be a sequence"),
-])
+@pytest.mark.parametrize(
+    ("args", "exc", "match"),
+    [
+        ((np.array([np.nan, 1.0]), _W, _B), ValueError, "x must be finite, got 1 NaN"),
+        (("ab", _W, _B), TypeError, "x must be an array of real numbers, got 'ab'"),
+        ((np.ones(2) * 1j, _W, _B), TypeError, "x must be an array of real numbers"),
+        ((np.ones(3), _W, _B), ValueError, r"x has 3 entries"),
+        ((np.ones(2), [], []), ValueError, "weights must hold at least one"),
+        ((np.ones(2), [_W[0], np.eye(3)], _B), ValueError, r"weights\[1\] has shape \(3, 3\)"),
+        (
+            (np.ones(2), [_W[0], np.full((2, 2), np.inf)], _B),
+            ValueError,
+            r"weights\[1\] must be finite",
+        ),
+        ((np.ones(2), [np.ones(2)], _B[:1]), ValueError, r"weights\[0\] must be 2-D"),
+        ((np.ones(2), _W, [np.zeros(3), _B[1]]), ValueError, r"biases\[0\] has shape \(3,\)"),
+        ((np.ones(2), _W, None), TypeError, "biases must be a sequence"),
+    ],
+)
 def test_network_arguments_are_validated(func, args, exc, match):
     with pytest.raises(exc, match=match):
         func("tanh", *args)

@@ -158,11 +158,16 @@ def check_links(site: Path, page: Path) -> tuple[list[str], int]:
 
 # --- browser part -------------------------------------------------------------------------
 def chromium() -> str:
-    exe = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which(
-        "chromium-browser") or shutil.which("google-chrome")
+    exe = (
+        os.environ.get("CHROMIUM")
+        or shutil.which("chromium")
+        or shutil.which("chromium-browser")
+        or shutil.which("google-chrome")
+    )
     if not exe:
-        sys.exit("check_html: no Chromium found (Debian: apt-get install chromium; or set "
-                 "$CHROMIUM)")
+        sys.exit(
+            "check_html: no Chromium found (Debian: apt-get install chromium; or set $CHROMIUM)"
+        )
     return exe
 
 
@@ -175,8 +180,19 @@ def mathjax(major: str) -> Path:
         if not npm:
             sys.exit("check_html: npm is needed to install MathJax (Debian: apt-get install npm)")
         prefix.mkdir(parents=True, exist_ok=True)
-        subprocess.run([npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix",
-                        str(prefix), f"mathjax@{major}"], check=True)
+        subprocess.run(
+            [
+                npm,
+                "install",
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(prefix),
+                f"mathjax@{major}",
+            ],
+            check=True,
+        )
     return package
 
 
@@ -219,24 +235,44 @@ def serve(directory: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
 
 def browser_flags(profile: Path) -> list[str]:
     # without the background-networking flags Chromium keeps trying hosts it cannot reach
-    return ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--hide-scrollbars", f"--user-data-dir={profile}", "--virtual-time-budget=30000"]
+    return [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+        "--virtual-time-budget=30000",
+    ]
 
 
 def probe(exe: str, url: str, profile: Path) -> dict[str, object]:
-    proc = subprocess.run([exe, *browser_flags(profile), "--dump-dom", url],
-                          capture_output=True, text=True, timeout=180)
+    proc = subprocess.run(
+        [exe, *browser_flags(profile), "--dump-dom", url],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     m = re.search(rf'<pre id="{RESULT_ID}"[^>]*>(.*?)</pre>', proc.stdout, re.S)
     if not m:
-        return {"error": "the page never finished loading (no probe result; chromium exit "
-                f"status {proc.returncode})"}
+        return {
+            "error": "the page never finished loading (no probe result; chromium exit "
+            f"status {proc.returncode})"
+        }
     return json.loads(html.unescape(m.group(1)))
 
 
 def screenshot(exe: str, url: str, profile: Path, out: Path) -> None:
-    subprocess.run([exe, *browser_flags(profile), "--window-size=1280,2400",
-                    f"--screenshot={out}", url], capture_output=True, timeout=180, check=False)
+    subprocess.run(
+        [exe, *browser_flags(profile), "--window-size=1280,2400", f"--screenshot={out}", url],
+        capture_output=True,
+        timeout=180,
+        check=False,
+    )
 
 
 def check_page(exe: str, base: str, site: Path, page: Path, profile: Path) -> PageReport:
@@ -264,12 +300,17 @@ def check_page(exe: str, base: str, site: Path, page: Path, profile: Path) -> Pa
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--site", type=Path, default=SITE, help="the built HTML (_build/html)")
-    parser.add_argument("--screenshots", action="store_true",
-                        help=f"save a PNG of each page into {SHOTS.relative_to(ROOT)}")
+    parser.add_argument(
+        "--screenshots",
+        action="store_true",
+        help=f"save a PNG of each page into {SHOTS.relative_to(ROOT)}",
+    )
     args = parser.parse_args(argv)
     if not (args.site / "index.html").exists():
-        sys.exit(f"check_html: {args.site}/index.html missing: build the book first "
-                 "(python3 dev.py book)")
+        sys.exit(
+            f"check_html: {args.site}/index.html missing: build the book first "
+            "(python3 dev.py book)"
+        )
     exe = chromium()
     with tempfile.TemporaryDirectory(prefix="initmath-html-") as tmp:
         copy = Path(tmp) / "site"
@@ -281,19 +322,26 @@ def main(argv: list[str] | None = None) -> int:
                 SHOTS.mkdir(parents=True, exist_ok=True)
                 for p in pages:
                     rel = p.relative_to(copy).as_posix()
-                    screenshot(exe, f"{base}/{rel}", Path(tmp) / "profile",
-                               SHOTS / (rel.replace("/", "_").removesuffix(".html") + ".png"))
+                    screenshot(
+                        exe,
+                        f"{base}/{rel}",
+                        Path(tmp) / "profile",
+                        SHOTS / (rel.replace("/", "_").removesuffix(".html") + ".png"),
+                    )
         finally:
             server.shutdown()
     failed = [r for r in reports if r.problems]
     for r in reports:
         status = "FAIL" if r.problems else "ok"
-        print(f"{status:4s} {r.page:40s} math {r.math:4d}  images {r.images:3d}  "
-              f"links {r.links:4d}")
+        print(
+            f"{status:4s} {r.page:40s} math {r.math:4d}  images {r.images:3d}  links {r.links:4d}"
+        )
         for problem in r.problems[:20]:
             print(f"       - {problem}")
-    print(f"check_html: {len(reports)} pages, {len(failed)} with problems"
-          + (f"; screenshots in {SHOTS}" if args.screenshots else ""))
+    print(
+        f"check_html: {len(reports)} pages, {len(failed)} with problems"
+        + (f"; screenshots in {SHOTS}" if args.screenshots else "")
+    )
     return 1 if failed or not reports else 0
 
 

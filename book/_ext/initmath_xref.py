@@ -2,7 +2,8 @@
 
 Docstrings name functions the way users call them, ``:func:`initmath.std``` (a re-export) or
 ``:class:`Activation``` (from another module of the package), while autodoc documents each
-object once, under the module that defines it (``initmath.schemes.std``). When Sphinx finds no
+object once, under the module that defines it (``initmath.weights.schemes.std``). When
+Sphinx finds no
 target for a Python reference, this handler looks for the one documented ``initmath`` object
 whose full name ends with the reference's name, and links to it. An ambiguous or unknown name
 stays unresolved, so the strict build (``-n -W``) still reports it.
@@ -18,8 +19,9 @@ from sphinx.environment import BuildEnvironment
 from sphinx.util.nodes import make_refnode
 
 
-def _resolve(app: Sphinx, env: BuildEnvironment, node: nodes.Element,
-             contnode: nodes.Element) -> nodes.Element | None:
+def _resolve(
+    app: Sphinx, env: BuildEnvironment, node: nodes.Element, contnode: nodes.Element
+) -> nodes.Element | None:
     if node.get("refdomain") != "py":
         return None
     name = str(node.get("reftarget", "")).lstrip("~.")
@@ -27,8 +29,11 @@ def _resolve(app: Sphinx, env: BuildEnvironment, node: nodes.Element,
         return None
     suffix = name.removeprefix("initmath.")
     objects = env.get_domain("py").objects
-    matches = [full for full in objects
-               if full.startswith("initmath.") and (full == name or full.endswith("." + suffix))]
+    matches = [
+        full
+        for full in objects
+        if full.startswith("initmath.") and (full == name or full.endswith("." + suffix))
+    ]
     if len(matches) > 1 and name.startswith("initmath.") and "." not in suffix:
         # initmath.X is a re-export of a module-level X: prefer initmath.<module>.X
         top = [m for m in matches if m.count(".") == 2]
@@ -40,8 +45,9 @@ def _resolve(app: Sphinx, env: BuildEnvironment, node: nodes.Element,
     if len(matches) != 1:
         return None
     entry = objects[matches[0]]
-    return make_refnode(app.builder, node["refdoc"], entry.docname, entry.node_id, contnode,
-                        matches[0])
+    return make_refnode(
+        app.builder, node["refdoc"], entry.docname, entry.node_id, contnode, matches[0]
+    )
 
 
 def setup(app: Sphinx) -> dict[str, Any]:

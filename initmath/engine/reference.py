@@ -1,0 +1,372 @@
+"""A plain NumPy reference implementation of the Monte Carlo engine.
+
+:func:`simulate_numpy` simulates the same random fully connected networks as
+:func:`initmath.simulate` with nothing but NumPy: a batch of networks is pushed through each
+layer at once with one stacked :func:`numpy.matmul`, weights of shape
+``(batch, n_out, n_in)`` are drawn by a single :class:`numpy.random.Generator` call per layer,
+and everything is in float64. There is no Python loop over networks, only over layers and
+over batches of networks, and the batch is chosen so that the arrays held at once stay within
+a memory budget (:data:`DEFAULT_MEMORY`, 32 MB).
+
+It serves two purposes: an independent check of the Numba engine (the two agree
+statistically, not bit for bit, since they draw from different random streams) and the
+baseline of the engine's benchmark (``benchmarks/bench_engine.py``).
+
+Differences from :func:`initmath.simulate`: only the ``"normal"`` and ``"uniform"``
+distributions, no histograms or means, and the result is a plain dict. Explosions, NaNs and
+underflows are detected and reported as the engine does (the same thresholds,
+:data:`~initmath.engine.kernel_source.EXPLODE` and
+:data:`~initmath.engine.kernel_source.TINY`, the same
+rules): a layer where some network's value overflowed is ``inf``, one where some value is NaN
+or underflowed is ``nan``, a network whose forward pass blew up has no later or backward
+values, and the per-layer counts of such networks are returned. (The engine keeps the
+backward pass scaled by powers of two; this reference does not, so a vanishing gradient
+underflows here at least as early as there.)
+
+Examples
+--------
+>>> r = simulate_numpy([64] * 4, "relu", scheme="he", n_networks=300, seed=1)
+>>> r["q"].shape, r["q_se"].shape
+((3,), (3,))
+>>> bool(abs(r["q"][-1] - 2.0) < 5 * r["q_se"][-1])  # He on unit inputs: q = 2 at every layer
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import cast
+
+import numpy as np
+import numpy.typing as npt
+
+from ..core.checks import choice, integer, layer_widths, nonnegative_real, positive_real
+from ..theory import activations as _activations
+from ..weights.schemes import SCHEME_ALIASES, SCHEMES, Distribution, Mode, Scheme, bound, std
+from .kernel_source import AFTER_NAN, AFTER_OVERFLOW, EXPLODE, NAN, OK, OVERFLOW, TINY, UNDERFLOW
+
+__all__ = ["DEFAULT_MEMORY", "REFERENCE_DISTRIBUTIONS", "batch_size", "simulate_numpy"]
+
+#: The distributions :func:`simulate_numpy` supports.
+REFERENCE_DISTRIBUTIONS: tuple[str, ...] = ("normal", "uniform")
+
+#: Default budget, in bytes, for the arrays one batch of networks holds at once. Batches of a
+#: few tens of MB ran 5-15% faster than ones of 256 MB (which do not stay in cache) on the
+#: benchmark's workloads; below that the batch size hardly matters.
+DEFAULT_MEMORY = 32 * 2**20
+
+_F64 = np.dtype(np.float64).itemsize
+
+
+def batch_size(
+    widths: Sequence[int],
+    n_inputs: int = 1,
+    *,
+    backward: bool = False,
+    memory: int = DEFAULT_MEMORY,
+) -> int:
+    """How many networks :func:`simulate_numpy` pushes through the layers at once.
+
+    The largest batch whose arrays fit in ``memory`` bytes: forward only, one layer's weights
+    and its input and output activations; with ``backward``, every layer's weights and
+    pre-activations (kept for the backward pass) and the gradients.
+
+    Parameters
+    ----------
+    widths : sequence of int
+        ``[n0, n1, ..., nL]``.
+    n_inputs : int
+        Inputs per network.
+    backward : bool
+        Whether the gradients are back-propagated too.
+    memory : int
+        Budget in bytes (>= 1).
+
+    Returns
+    -------
+    int
+        At least 1, even if one network alone needs more than ``memory``.
+
+    Examples
+    --------
+    >>> batch_size([128] * 11)  # 128 kB of weights per network and layer
+    250
+    """
+    ws = layer_widths(widths)
+    n_inputs = integer(n_inputs, "n_inputs", 1)
+    memory = integer(memory, "memory", 1)
+    sizes = [a * b for a, b in zip(ws[1:], ws[:-1], strict=True)]
+    if backward:
+        per_network = sum(sizes) + sum(ws[1:]) * n_inputs + 3 * max(ws) * n_inputs
+    else:
+        per_network = max(sizes) + 3 * max(ws) * n_inputs
+    return max(1, memory // (per_network * _F64))
+
+
+def _scales(
+    ws: list[int],
+    scheme: Scheme,
+    distribution: Distribution,
+    gain: float | None,
+    mode: Mode | None,
+    std_value: float | None,
+) -> list[float]:
+    """Per layer: the std (normal) or the half-width of the support (uniform)."""
+    if std_value is not None:  # checked under its own name (std() would call it "std")
+        std_value = nonnegative_real(std_value, "std_value")
+    f = bound if distribution == "uniform" else std
+    return [
+        float(
+            f((n_out, n_in), scheme, distribution=distribution, gain=gain, mode=mode, std=std_value)
+        )
+        for n_in, n_out in zip(ws[:-1], ws[1:], strict=True)
+    ]
+
+
+def _classify(v: np.ndarray, nonzero: np.ndarray) -> np.ndarray:
+    """Status codes of per-network second moments, by the engine's rule (see
+    :mod:`initmath.engine.kernel_source`): NaN, past ``EXPLODE``, or below ``TINY`` (a zero from
+    values not all zero included)."""
+    out = np.full(v.shape, OK, dtype=np.int8)
+    out[(v < TINY) & ((v > 0) | nonzero)] = UNDERFLOW
+    out[~(v <= EXPLODE)] = OVERFLOW
+    out[np.isnan(v)] = NAN
+    return out
+
+
+def _after(code: np.ndarray) -> np.ndarray:
+    return np.where(code == NAN, AFTER_NAN, AFTER_OVERFLOW).astype(np.int8)
+
+
+def _estimate(per_network: np.ndarray, status: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over networks (axis 0) and its standard error; ``inf`` where some network's
+    value overflowed (or is missing after an overflow), ``nan`` where some is NaN or
+    underflowed. The spread is computed on values scaled by a power of two, so that tiny
+    values keep their standard error."""
+    n = per_network.shape[0]
+    mean = np.empty(per_network.shape[1])
+    se = np.empty(per_network.shape[1])
+    for layer in range(per_network.shape[1]):
+        st = status[:, layer]
+        if np.any((st == OVERFLOW) | (st == AFTER_OVERFLOW)):
+            mean[layer] = se[layer] = math.inf
+        elif np.any(st != OK):
+            mean[layer] = se[layer] = math.nan
+        else:
+            x = per_network[:, layer]
+            big = float(np.max(np.abs(x)))
+            e = math.frexp(big)[1] if big > 0 else 0
+            y = np.ldexp(x, -e)
+            mean[layer] = math.ldexp(float(y.mean()), e)
+            se[layer] = math.ldexp(float(y.std(ddof=1)) / math.sqrt(n), e)
+    return mean, se
+
+
+def _counts(status: np.ndarray, *codes: int) -> np.ndarray:
+    return np.isin(status, codes).sum(axis=0).astype(np.int64)
+
+
+def simulate_numpy(
+    widths: Sequence[int],
+    activation: object,
+    *,
+    scheme: str = "he",
+    distribution: str = "normal",
+    gain: float | None = None,
+    mode: str | None = None,
+    std_value: float | None = None,
+    bias_std: float = 0.0,
+    input_std: float = 1.0,
+    n_networks: int = 1000,
+    n_inputs: int = 1,
+    seed: int = 0,
+    backward: bool = False,
+    batch: int | None = None,
+) -> dict[str, npt.NDArray[np.float64]]:
+    """Simulate ``n_networks`` random fully connected networks with NumPy only.
+
+    The networks are those of :func:`initmath.simulate`: layer :math:`\\ell = 1..L` computes
+    :math:`z^\\ell = W^\\ell x^{\\ell-1} + b^\\ell` and :math:`x^\\ell = \\phi(z^\\ell)`, the
+    input :math:`x^0` has ``n_inputs`` columns of i.i.d. :math:`N(0, \\text{input\\_std}^2)`
+    entries, :math:`W^\\ell` has shape ``(widths[l], widths[l-1])`` with i.i.d. entries of
+    standard deviation :func:`initmath.std` (uniform: on :math:`\\pm` :func:`initmath.bound`),
+    and :math:`b^\\ell_i \\sim N(0, \\text{bias\\_std}^2)`. With ``backward``, a standard
+    Gaussian gradient :math:`\\delta^L` is injected at the last pre-activations and pulled
+    back, :math:`\\delta^{\\ell-1} = \\phi'(z^{\\ell-1}) \\odot W^{\\ell\\top} \\delta^\\ell`.
+
+    Networks are processed ``batch`` at a time: for each layer, one generator call draws the
+    weights of the whole batch, of shape ``(batch, n_out, n_in)``, and one
+    :func:`numpy.matmul` applies them. All arithmetic is float64.
+
+    Parameters
+    ----------
+    widths : sequence of int
+        ``[n0, n1, ..., nL]``: input width, then each layer's width (all >= 1, L >= 1).
+    activation : str, (str, float) or Activation
+        The nonlinearity :math:`\\phi` (any registered activation); its NumPy form
+        :attr:`initmath.theory.activations.Activation.numpy` is used.
+    scheme, distribution, gain, mode, std_value
+        As for :func:`initmath.simulate`; ``distribution`` is ``"normal"`` or ``"uniform"``.
+    bias_std, input_std : float
+        Standard deviations of the biases (>= 0) and of the inputs (> 0).
+    n_networks, n_inputs : int
+        Independent networks (>= 2, for a standard error) and inputs per network (>= 1).
+    seed : int
+        Seed of the :func:`numpy.random.default_rng` generator that draws everything.
+    backward : bool
+        Also back-propagate a standard Gaussian gradient from the last layer. The weights
+        of a batch are kept for the backward pass, which makes the default batch smaller.
+    batch : int, optional
+        Networks per batch; default :func:`batch_size` (a budget of 32 MB). The
+        result depends on it, since it changes the order of the random draws.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``"q"``, ``"q_se"``: per layer, the mean over networks of each network's mean of
+        :math:`(z^\\ell)^2` over units and inputs, and its standard error (standard
+        deviation over networks with ``ddof=1``, over :math:`\\sqrt{N}`). With ``backward``
+        also ``"grad_q"``, ``"grad_q_se"``: the same for :math:`(\\delta^\\ell)^2`.
+        Estimates are ``inf`` where some network's value overflowed, ``nan`` where some is
+        NaN or underflowed; ``"exploded"`` and ``"underflow"`` (with ``backward`` also
+        ``"grad_exploded"`` and ``"grad_underflow"``) count, per layer, the networks whose
+        pass overflowed or went NaN, or whose value underflowed, at that layer, as
+        :attr:`initmath.engine.simulation.SimulationResult.exploded` does.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For an invalid argument, among them a distribution other than ``"normal"`` and
+        ``"uniform"``.
+
+    Examples
+    --------
+    >>> r = simulate_numpy([32, 32, 32], "linear", scheme="lecun", distribution="uniform",
+    ...                    n_networks=50, backward=True, seed=3)
+    >>> sorted(r)  # doctest: +NORMALIZE_WHITESPACE
+    ['exploded', 'grad_exploded', 'grad_q', 'grad_q_se', 'grad_underflow', 'q', 'q_se',
+     'underflow']
+    """
+    ws = layer_widths(widths)
+    act = _activations.activation(activation)
+    phi, dphi = act.numpy, act.numpy_derivative
+    sch = cast(Scheme, choice(scheme, "scheme", SCHEMES, SCHEME_ALIASES))
+    dist = cast(Distribution, choice(distribution, "distribution", REFERENCE_DISTRIBUTIONS))
+    n_networks = integer(n_networks, "n_networks", 2)
+    n_inputs = integer(n_inputs, "n_inputs", 1)
+    bias_std = nonnegative_real(bias_std, "bias_std")
+    input_std = positive_real(input_std, "input_std")
+    if not isinstance(backward, (bool, np.bool_)):
+        raise TypeError(f"backward must be a bool, got {backward!r}")
+    if batch is None:
+        batch = batch_size(ws, n_inputs, backward=bool(backward))
+    batch = min(integer(batch, "batch", 1), n_networks)
+    scales = _scales(ws, sch, dist, gain, cast("Mode | None", mode), std_value)  # std() checks mode
+    seed = integer(seed, "seed", 0)  # the shared check, as simulate's (no str, float, bool)
+    rng = np.random.default_rng(seed)
+
+    L = len(ws) - 1
+    q = np.empty((n_networks, L))
+    q_status = np.zeros((n_networks, L), dtype=np.int8)
+    grad = np.empty((n_networks, L)) if backward else None
+    g_status = np.zeros((n_networks, L), dtype=np.int8)
+    act_blew = np.zeros(L, dtype=np.int64)  # networks whose activations blew up, per layer
+    # One weight buffer per layer shape, reused from batch to batch (and, forward only,
+    # from layer to layer): the generator writes into it, nothing is allocated per draw.
+    buffers: dict[tuple[int, int, int, int], np.ndarray] = {}
+
+    def draw(b: int, n_out: int, n_in: int, layer: int) -> np.ndarray:
+        key = (b, n_out, n_in, layer if backward else -1)
+        w = buffers.get(key)
+        if w is None:
+            w = buffers[key] = np.empty((b, n_out, n_in))
+        if dist == "normal":
+            rng.standard_normal(out=w)
+        else:  # U(-1/2, 1/2); the layer's scale 2a is applied to the (smaller) product
+            rng.random(out=w)
+            w -= 0.5
+        return w
+
+    # The unit-scale weights' products are rescaled afterwards: N(0, s^2) = s N(0, 1) and
+    # U(-a, a) = 2a U(-1/2, 1/2). Multiplying z (b x n_out x n_inputs) is cheaper than
+    # multiplying W (b x n_out x n_in) whenever n_inputs < n_in.
+    factor = [s if dist == "normal" else 2.0 * s for s in scales]
+
+    # Exploded networks are carried along (a batch is one array) but their values are
+    # never used: their status says why.
+    with np.errstate(all="ignore"):
+        for start in range(0, n_networks, batch):
+            b = min(batch, n_networks - start)
+            rows = slice(start, start + b)
+            x = rng.standard_normal((b, ws[0], n_inputs))
+            x *= input_std
+            alive = np.ones(b, dtype=bool)  # forward pass finite so far
+            tainted = np.zeros(b, dtype=bool)  # underflowed before: a zero may be lost digits
+            weights: list[np.ndarray] = []
+            zs: list[np.ndarray] = []
+            for layer in range(L):
+                nonzero = np.any(x != 0, axis=(1, 2)) | (bias_std > 0.0)
+                w = draw(b, ws[layer + 1], ws[layer], layer)
+                z = np.matmul(w, x)
+                z *= factor[layer]
+                if bias_std > 0.0:
+                    z += bias_std * rng.standard_normal((b, ws[layer + 1], 1))
+                q[rows, layer] = np.einsum("bij,bij->b", z, z) / z[0].size
+                code = _classify(q[rows, layer], nonzero | tainted)
+                tainted |= code == UNDERFLOW
+                st = q_status[rows]
+                blew = alive & ((code == OVERFLOW) | (code == NAN))
+                st[alive, layer] = code[alive]
+                st[blew, layer + 1 :] = _after(code[blew])[:, None]
+                g_status[rows][blew] = _after(code[blew])[:, None]
+                alive &= ~blew
+                x = phi(z)
+                bad = alive & ~np.all(np.isfinite(x), axis=(1, 2))  # activations blew up
+                if np.any(bad):
+                    act_blew[layer] += int(np.count_nonzero(bad))
+                    kind = np.where(
+                        np.any(np.isnan(x[bad]), axis=(1, 2)), AFTER_NAN, AFTER_OVERFLOW
+                    ).astype(np.int8)
+                    st[bad, layer + 1 :] = kind[:, None]
+                    g_status[rows][bad] = kind[:, None]
+                    alive &= ~bad
+                q_status[rows] = st
+                if backward:
+                    weights.append(w)
+                    zs.append(z)
+            if grad is None:
+                continue
+            gst = g_status[rows]
+            live = alive.copy()  # backward pass finite so far
+            tainted[:] = False
+            delta = rng.standard_normal((b, ws[L], n_inputs))
+            for layer in range(L - 1, -1, -1):
+                total = np.einsum("bij,bij->b", delta, delta)
+                grad[rows, layer] = total / delta[0].size
+                code = _classify(grad[rows, layer], (total > 0) | tainted)
+                tainted |= code == UNDERFLOW
+                blew = live & ((code == OVERFLOW) | (code == NAN))
+                gst[live, layer] = code[live]
+                gst[blew, :layer] = _after(code[blew])[:, None]
+                live &= ~blew
+                if layer == 0:
+                    break
+                back = np.matmul(weights[layer].transpose(0, 2, 1), delta)
+                back *= factor[layer]
+                delta = dphi(zs[layer - 1])
+                delta *= back
+            g_status[rows] = gst
+
+    q_mean, q_se = _estimate(q, q_status)
+    out = {
+        "q": q_mean,
+        "q_se": q_se,
+        "exploded": _counts(q_status, OVERFLOW, NAN) + act_blew,
+        "underflow": _counts(q_status, UNDERFLOW),
+    }
+    if grad is not None:
+        out["grad_q"], out["grad_q_se"] = _estimate(grad, g_status)
+        out["grad_exploded"] = _counts(g_status, OVERFLOW, NAN)
+        out["grad_underflow"] = _counts(g_status, UNDERFLOW)
+    return out

@@ -1,0 +1,798 @@
+"""Monte Carlo simulation of many random fully connected networks.
+
+:func:`simulate` draws ``n_networks`` independent networks ``widths[0] -> ... -> widths[L]``,
+weights from a scheme and distribution (:func:`initmath.std`, :func:`initmath.bound`), pushes
+Gaussian inputs through them and, optionally, a Gaussian gradient back. Per layer it reports
+the second moment of the pre-activations (and of the back-propagated gradients) averaged over
+units and inputs, as an estimate over networks with its standard error.
+
+Reproducibility: network ``i`` draws everything from Philox stream ``i`` of the seed
+(:mod:`initmath.engine.rng`), so a seed gives bit-identical results for any thread count, and runs
+over disjoint ranges of networks (``first_network``) merge (:meth:`SimulationResult.merge`)
+into exactly the result of one run.
+
+Honesty at the edges: a per-network value that overflowed (past
+:data:`~initmath.engine.kernel_source.EXPLODE`), went NaN or underflowed (below
+:data:`~initmath.engine.kernel_source.TINY`) is never averaged in. A layer where any network's value
+is missing that way is reported as ``inf`` (overflow) or ``nan`` (NaN, underflow), with the
+layer and the number of networks (:attr:`SimulationResult.exploded_at`,
+:attr:`SimulationResult.grad_exploded_at`, :attr:`SimulationResult.underflow_at`,
+:meth:`SimulationResult.failures`). A network whose forward pass exploded has no backward
+values at all.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, cast
+
+import numba
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from ..core.checks import (
+    available_memory,
+    choice,
+    integer,
+    layer_widths,
+    nonnegative_real,
+    positive_real,
+)
+from ..theory import activations as _activations
+from ..theory.activations import Activation
+from ..weights.distributions import DISTRIBUTIONS, TRUNCATION, truncated_normal_std
+from ..weights.schemes import SCHEME_ALIASES, SCHEMES, Distribution, Mode, Scheme, bound, std
+from .kernel_source import (
+    AFTER_NAN,
+    AFTER_OVERFLOW,
+    NAN,
+    OK,
+    OVERFLOW,
+    UNDERFLOW,
+)
+from .kernels import DIST_CODES, forget_module, kernel_module, kernel_params
+from .rng import seed_key
+from .stats import Estimate, Moments
+
+__all__ = ["FAILURES", "RECORDS", "NetworkSpec", "SimulationResult", "network_spec", "simulate"]
+
+#: What :func:`simulate` can record.
+RECORDS: tuple[str, ...] = ("second_moment", "mean", "histograms")
+#: The kinds of failure :meth:`SimulationResult.failures` counts, by status code.
+FAILURES: dict[str, int] = {
+    "overflow": OVERFLOW,
+    "nan": NAN,
+    "underflow": UNDERFLOW,
+    "after_overflow": AFTER_OVERFLOW,
+    "after_nan": AFTER_NAN,
+}
+_QUANTITIES = ("q", "mean", "grad")  # the kernel's status rows, in order
+_TARGET_SECONDS = 0.2  # wall time of one kernel call: Ctrl-C acts between calls
+_MAX_CHUNK = 1 << 16
+_CHUNK_BYTES = 64 * 2**20  # bound on the per-call output arrays
+_STREAMS = 2**64  # network i uses Philox stream i < 2**64
+
+
+def _codes_summary(status: np.ndarray) -> np.ndarray:
+    """Counts per status code (axis 0) and layer of a ``(networks, L)`` int8 array."""
+    L = status.shape[1]
+    out = np.zeros((6, L), dtype=np.int64)
+    for code in range(6):
+        out[code] = np.count_nonzero(status == code, axis=0)
+    return out
+
+
+@dataclass
+class SimulationResult:
+    """What :func:`simulate` measured; layer ``l`` (0-based) is the output of weight matrix ``l+1``.
+
+    Attributes
+    ----------
+    config : dict
+        The arguments of the run (without ``threads``, which cannot change the result).
+    first_network, n_networks : int
+        The range of networks simulated.
+    q, q_se : numpy.ndarray
+        Second moment of the pre-activations per layer and its standard error over networks.
+    mean, mean_se : numpy.ndarray or None
+        Mean of the activations :math:`\\phi(z)` per layer (``record`` has ``"mean"``).
+    grad_q, grad_q_se : numpy.ndarray or None
+        Second moment of the gradient with respect to each layer's pre-activations
+        (``backward=True``); the last layer's is the injected :math:`N(0,1)` gradient.
+    histograms : dict or None
+        ``{"pre": counts, "act": counts, "grad": counts}``, each ``(L, bins)``, with
+        ``hist_edges[kind]`` (``record`` has ``"histograms"``).
+    exploded_at : int or None
+        The first layer (1-based) at which some network's forward pass overflowed (a second
+        moment past 1e150) or went NaN, in its pre-activations or its activations; estimates
+        of the later layers (and of that one, unless only its activations blew up) are
+        ``inf`` (``nan`` after a NaN), and such a network has no backward values.
+    grad_exploded_at : int or None
+        The same for the backward pass of the networks whose forward pass was finite: the
+        first layer met going back (the highest) at which some gradient's second moment
+        overflowed or went NaN; estimates there and below are ``inf`` (``nan``).
+    underflow_at, grad_underflow_at : int or None
+        The first layer at which some network's forward (backward) second moment is below
+        the representable range (:data:`~initmath.engine.kernel_source.TINY`, about 1e-301): that
+        layer's estimate is ``nan``, not a number made of lost digits.
+    """
+
+    config: dict
+    first_network: int
+    n_networks: int
+    _stats: dict[str, Moments] = field(repr=False)
+    _hist: np.ndarray | None = field(repr=False)
+    hist_edges: dict[str, np.ndarray] | None
+    _codes: dict[str, np.ndarray] = field(repr=False)  # per quantity: (6 codes, L) counts
+
+    # -- comparison with a prediction ---------------------------------------------------------
+    def z(self, predicted: Sequence[float] | np.ndarray, quantity: str = "q") -> np.ndarray:
+        """Per-layer z-scores :math:`(\\hat m_\\ell - m_\\ell)/\\widehat{se}_\\ell` of a prediction.
+
+        Parameters
+        ----------
+        predicted : array_like
+            One finite value per layer, e.g. from :func:`initmath.predict`.
+        quantity : {"q", "grad", "mean"}
+            Which estimate to compare (``"grad"`` needs ``backward=True``, ``"mean"`` a
+            ``record`` with it).
+
+        Returns
+        -------
+        numpy.ndarray
+            One z per layer. A layer whose estimate is missing (an explosion, a NaN, an
+            underflow: ``inf`` or ``nan``) has z ``nan``, never a number; a standard error of
+            0 (every network gave the same value) gives 0 where the prediction is that value
+            and :math:`\\pm\\infty` elsewhere.
+
+        Raises
+        ------
+        ValueError
+            The quantity was not recorded, or ``predicted`` does not have one finite value
+            per layer.
+        """
+        name = choice(quantity, "quantity", ("q", "grad", "mean"))
+        attr = {"q": "q", "grad": "grad_q", "mean": "mean"}[name]
+        est, se = getattr(self, attr), getattr(self, f"{attr}_se")
+        if est is None or se is None:
+            raise ValueError(f"quantity {quantity!r} was not recorded in this simulation")
+        pred = np.asarray(predicted, dtype=float)
+        if pred.shape != est.shape or not np.all(np.isfinite(pred)):
+            raise ValueError(
+                f"predicted must be {est.size} finite values, one per layer, got {predicted!r}"
+            )
+        diff = est - pred
+        out = np.full(est.shape, np.nan)
+        ok = np.isfinite(est) & np.isfinite(se)
+        pos = ok & (se > 0)
+        out[pos] = diff[pos] / se[pos]
+        flat = ok & (se == 0)
+        out[flat] = np.where(diff[flat] == 0, 0.0, np.copysign(np.inf, diff[flat]))
+        return out
+
+    def max_abs_z(self, predicted: Sequence[float] | np.ndarray, quantity: str = "q") -> float:
+        """The largest per-layer :math:`|z|` of :meth:`z`, as a float (``nan`` if any layer's
+        estimate is missing)."""
+        return float(np.max(np.abs(self.z(predicted, quantity))))
+
+    # -- failures ----------------------------------------------------------------------------
+    def failures(self, quantity: str = "q") -> dict[str, np.ndarray]:
+        """Per layer, how many networks' value of ``quantity`` (``"q"``, ``"mean"`` or
+        ``"grad"``) is missing, and why.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            For each kind of :data:`FAILURES`: ``"overflow"``, ``"nan"``, ``"underflow"``
+            (the value at that layer overflowed, is NaN, underflowed) and
+            ``"after_overflow"``, ``"after_nan"`` (no value: the network's pass blew up
+            earlier; for ``"grad"`` this includes every network whose forward pass did).
+        """
+        key = choice(quantity, "quantity", _QUANTITIES)
+        codes = self._codes[key]
+        return {kind: codes[code].copy() for kind, code in FAILURES.items()}
+
+    def _first(self, key: str, kinds: tuple[int, ...], backward: bool = False) -> int | None:
+        hit = np.nonzero(sum(self._codes[key][k] for k in kinds))[0]
+        if not hit.size:
+            return None
+        return int(hit[-1] if backward else hit[0]) + 1
+
+    @property
+    def exploded(self) -> np.ndarray:
+        """Per layer, the number of networks whose forward pass blew up at that layer."""
+        q, m = self._codes["q"], self._codes["mean"]
+        return q[OVERFLOW] + q[NAN] + m[OVERFLOW] + m[NAN]
+
+    @property
+    def exploded_at(self) -> int | None:
+        """The first layer (1-based) at which some network's forward pass overflowed or went
+        NaN, or None."""
+        hit = np.nonzero(self.exploded)[0]
+        return int(hit[0]) + 1 if hit.size else None
+
+    @property
+    def grad_exploded(self) -> np.ndarray | None:
+        """Per layer, the number of networks whose backward pass blew up at that layer."""
+        if "grad" not in self._codes:
+            return None
+        g = self._codes["grad"]
+        return g[OVERFLOW] + g[NAN]
+
+    @property
+    def grad_exploded_at(self) -> int | None:
+        """The highest layer (1-based; the backward pass runs down) at which some network's
+        gradient overflowed or went NaN, or None (also without ``backward``)."""
+        if "grad" not in self._codes:
+            return None
+        return self._first("grad", (OVERFLOW, NAN), backward=True)
+
+    @property
+    def underflow_at(self) -> int | None:
+        """The first layer (1-based) at which some network's second moment underflowed
+        (below :data:`~initmath.engine.kernel_source.TINY`), or None."""
+        return self._first("q", (UNDERFLOW,))
+
+    @property
+    def grad_underflow_at(self) -> int | None:
+        """The highest layer (1-based) at which some network's gradient second moment
+        underflowed, or None (also without ``backward``)."""
+        if "grad" not in self._codes:
+            return None
+        return self._first("grad", (UNDERFLOW,), backward=True)
+
+    # -- estimates ---------------------------------------------------------------------------
+    def _estimates(self, key: str) -> list[Estimate] | None:
+        m = self._stats.get(key)
+        if m is None:
+            return None
+        codes = self._codes[key]
+        out = []
+        for layer, e in enumerate(m.estimates()):
+            if codes[OVERFLOW, layer] or codes[AFTER_OVERFLOW, layer]:
+                e = Estimate(math.inf, math.inf, m.count)
+            elif codes[NAN, layer] or codes[AFTER_NAN, layer] or codes[UNDERFLOW, layer]:
+                e = Estimate(math.nan, math.nan, m.count)
+            out.append(e)
+        return out
+
+    def _arr(self, key: str, attr: str) -> np.ndarray | None:
+        est = self._estimates(key)
+        return None if est is None else np.array([getattr(e, attr) for e in est])
+
+    @property
+    def q(self) -> np.ndarray:
+        return self._arr("q", "mean")  # type: ignore[return-value]
+
+    @property
+    def q_se(self) -> np.ndarray:
+        return self._arr("q", "se")  # type: ignore[return-value]
+
+    @property
+    def mean(self) -> np.ndarray | None:
+        return self._arr("mean", "mean")
+
+    @property
+    def mean_se(self) -> np.ndarray | None:
+        return self._arr("mean", "se")
+
+    @property
+    def grad_q(self) -> np.ndarray | None:
+        return self._arr("grad", "mean")
+
+    @property
+    def grad_q_se(self) -> np.ndarray | None:
+        return self._arr("grad", "se")
+
+    def estimate(self, quantity: str, layer: int) -> Estimate:
+        """The :class:`~initmath.engine.stats.Estimate` of ``"q"``, ``"mean"`` or ``"grad"`` at a
+        1-based layer (``inf``/``nan`` where some network's value is missing, see
+        :meth:`failures`)."""
+        key = choice(quantity, "quantity", _QUANTITIES)
+        est = self._estimates(key)
+        if est is None:
+            raise ValueError(f"quantity {quantity!r} was not recorded")
+        layer = integer(layer, "layer", 1)
+        if layer > len(est):
+            raise ValueError(f"layer must be in 1..{len(est)}, got {layer!r}")
+        return est[layer - 1]
+
+    def problems(self, quantity: str = "q") -> str:
+        """A one-line explanation of why some estimates of ``quantity`` are missing, or
+        ``""``."""
+        key = choice(quantity, "quantity", _QUANTITIES)
+        notes = []
+        if self.exploded_at is not None:
+            notes.append(f"exploded at layer {self.exploded_at}")
+        if key == "grad" and self.grad_exploded_at is not None:
+            notes.append(f"backward exploded at layer {self.grad_exploded_at}")
+        under = self.grad_underflow_at if key == "grad" else self.underflow_at
+        if key != "mean" and under is not None:
+            notes.append(f"{'backward ' if key == 'grad' else ''}underflow at layer {under}")
+        return "; ".join(notes)
+
+    @property
+    def histograms(self) -> dict[str, np.ndarray] | None:
+        if self._hist is None:
+            return None
+        return {"pre": self._hist[0], "act": self._hist[1], "grad": self._hist[2]}
+
+    # -- combining ---------------------------------------------------------------------------
+    def merge(self, other: SimulationResult) -> SimulationResult:
+        """Combine with a run over the next range of networks (same configuration).
+
+        The result equals, bit for bit, one run over both ranges.
+        """
+        if not isinstance(other, SimulationResult):
+            raise TypeError(f"other must be a SimulationResult, got {other!r}")
+        if other.config != self.config:
+            raise ValueError("cannot merge simulations with different configurations")
+        if other.first_network != self.first_network + self.n_networks:
+            raise ValueError(
+                "networks must be contiguous: this run ends at "
+                f"{self.first_network + self.n_networks}, the other starts at "
+                f"{other.first_network}"
+            )
+        stats = {}
+        for key, m in self._stats.items():
+            merged = Moments(m.n_layers)
+            merged.merge(m).merge(other._stats[key])
+            stats[key] = merged
+        hist = None if self._hist is None else self._hist + other._hist
+        codes = {k: v + other._codes[k] for k, v in self._codes.items()}
+        return SimulationResult(
+            self.config,
+            self.first_network,
+            self.n_networks + other.n_networks,
+            stats,
+            hist,
+            self.hist_edges,
+            codes,
+        )
+
+    def summary(self) -> str:
+        """A short text report: explosions and underflows (layer, networks), then per layer
+        the estimates."""
+        lines = [f"{self.n_networks} networks, widths {self.config['widths']}"]
+
+        def counts(key: str, codes: tuple[int, ...], layer: int) -> str:
+            c = self._codes[key]
+            parts = [
+                f"{int(c[k, layer - 1])} {name}"
+                for name, k in (("overflowed", OVERFLOW), ("NaN", NAN), ("underflowed", UNDERFLOW))
+                if k in codes and c[k, layer - 1]
+            ]
+            return ", ".join(parts)
+
+        if self.exploded_at is not None:
+            k = self.exploded_at
+            n = int(self.exploded[k - 1])
+            total = int(self.exploded.sum())
+            lines.append(f"exploded at layer {k} ({n} networks there, {total} in all)")
+        if self.underflow_at is not None:
+            k = self.underflow_at
+            lines.append(f"underflow at layer {k} ({counts('q', (UNDERFLOW,), k)})")
+        grad = self._stats.get("grad") is not None
+        if grad:
+            if self.exploded_at is not None:
+                lines.append(
+                    f"backward not computed for {int(self.exploded.sum())} networks "
+                    "(their forward pass exploded)"
+                )
+            if self.grad_exploded_at is not None:
+                k = self.grad_exploded_at
+                lines.append(
+                    f"backward exploded at layer {k} ({counts('grad', (OVERFLOW, NAN), k)})"
+                )
+            if self.grad_underflow_at is not None:
+                k = self.grad_underflow_at
+                lines.append(f"backward underflow at layer {k} ({counts('grad', (UNDERFLOW,), k)})")
+        rows = [self.q, self.q_se] + ([self.grad_q, self.grad_q_se] if grad else [])
+        for i, vals in enumerate(zip(*rows, strict=True), 1):
+            line = f"layer {i:3d}: q = {vals[0]:.6g} +- {vals[1]:.2g}"
+            if grad:
+                line += f", grad_q = {vals[2]:.6g} +- {vals[3]:.2g}"
+            lines.append(line)
+        return "\n".join(lines)
+
+
+def _hist_ranges(hist_range: object) -> np.ndarray:
+    defaults: dict[str, Any] = {"pre": (-5.0, 5.0), "act": (-5.0, 5.0), "grad": (-5.0, 5.0)}
+    if hist_range is not None:
+        if not isinstance(hist_range, dict):
+            raise TypeError(
+                "hist_range must be a dict with keys among 'pre', 'act', 'grad', "
+                f"got {hist_range!r}"
+            )
+        if not set(hist_range) <= set(defaults):
+            raise ValueError(
+                "hist_range must be a dict with keys among 'pre', 'act', 'grad', "
+                f"got {hist_range!r}"
+            )
+        defaults.update(hist_range)
+    out = np.empty((3, 2))
+    for i, key in enumerate(("pre", "act", "grad")):
+        pair = defaults[key]
+        name = f"hist_range[{key!r}]"
+        if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
+            raise TypeError(f"{name} must be a pair (lo, hi) of numbers, got {pair!r}")
+        lo, hi = (_number(v, name, pair) for v in pair)
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+            raise ValueError(f"{name} must be finite (lo, hi) with lo < hi, got {pair!r}")
+        out[i] = lo, hi
+    return out
+
+
+def _number(value: object, name: str, whole: object) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise TypeError(f"{name} must be a pair (lo, hi) of numbers, got {whole!r}")
+    return float(value)
+
+
+class NetworkSpec(NamedTuple):
+    """A validated network configuration (:func:`network_spec`)."""
+
+    widths: list[int]
+    activation: Activation
+    scheme: str
+    distribution: str
+    variances: list[float]  # per layer: the weights' variance, std(...)**2
+    scales: list[float]  # per layer: the kernel's scale of its distribution
+    bias_std: float
+    input_std: float
+    backward: bool
+
+
+def network_spec(
+    widths: object,
+    activation: object,
+    *,
+    scheme: object = "he",
+    distribution: object = "normal",
+    gain: float | None = None,
+    mode: str | None = None,
+    std_value: float | None = None,
+    bias_std: object = 0.0,
+    input_std: object = 1.0,
+    backward: object = False,
+) -> NetworkSpec:
+    """Validate the network arguments shared by :func:`simulate`, :func:`initmath.predict`
+    and :func:`initmath.verify` (one set of checks, one set of messages).
+
+    Returns
+    -------
+    NetworkSpec
+        The canonical values, with each layer's weight variance and distribution scale: the
+        std (normal), the half-width (uniform), the underlying normal's std (truncated) or
+        the gain (orthogonal).
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the argument and repeating its value.
+    """
+    ws = layer_widths(widths)
+    act: Activation = _activations.activation(activation)
+    sch = cast(Scheme, choice(scheme, "scheme", SCHEMES, SCHEME_ALIASES))
+    dist = cast(Distribution, choice(distribution, "distribution", DISTRIBUTIONS))
+    bias = nonnegative_real(bias_std, "bias_std")
+    inp = positive_real(input_std, "input_std")
+    if not isinstance(backward, (bool, np.bool_)):
+        raise TypeError(f"backward must be a bool, got {backward!r}")
+    if std_value is not None:  # checked under its own name (std() would call it "std")
+        std_value = nonnegative_real(std_value, "std_value")
+    m = cast("Mode | None", mode)  # std() and bound() check it
+    variances, scales = [], []
+    for layer in range(len(ws) - 1):
+        shape = (ws[layer + 1], ws[layer])
+        s = float(std(shape, sch, distribution=dist, mode=m, gain=gain, std=std_value))
+        variances.append(s * s)
+        if dist == "uniform":
+            scales.append(
+                float(bound(shape, sch, distribution="uniform", mode=m, gain=gain, std=std_value))
+            )
+        elif dist == "truncated_normal":
+            scales.append(s / truncated_normal_std())
+        elif dist == "orthogonal":
+            scales.append(s * math.sqrt(max(shape)))  # the gain
+        else:
+            scales.append(s)
+    return NetworkSpec(ws, act, sch, dist, variances, scales, bias, inp, bool(backward))
+
+
+def memory_needed(
+    ws: list[int],
+    n_inputs: int,
+    backward: bool,
+    distribution: str,
+    bins: int,
+    threads: int,
+    chunk: int,
+) -> dict[str, int]:
+    """Bytes a run needs at once, by the argument that drives each part.
+
+    Per thread, one network: its largest weight matrix (twice with ``backward``, several
+    times for orthogonal weights' QR, 1/16 more for truncated normals' rejection), its
+    activations (every layer's pre-activations with ``backward``), and the thread's
+    histograms; per call, the chunk's per-network outputs.
+    """
+    L = len(ws) - 1
+    biggest = max(a * b for a, b in zip(ws[1:], ws[:-1], strict=True))
+    copies = {"orthogonal": 4.0, "truncated_normal": 2.1}.get(distribution, 1.0)
+    copies += 1.0 if backward else 0.0
+    acts = (4 + (L if backward else 0)) * max(ws) * n_inputs
+    return {
+        "widths": int(8 * threads * copies * biggest),
+        "n_inputs": int(8 * threads * acts),
+        "bins": 8 * (threads + 1) * 3 * L * bins,
+        "n_networks": chunk * L * (3 * 8 + 3),
+    }
+
+
+def _check_memory(need: dict[str, int], values: dict[str, object]) -> None:
+    total = sum(need.values())
+    avail = available_memory()
+    if total <= avail:
+        return
+    arg = max(need, key=lambda k: need[k])
+    raise ValueError(
+        f"{arg}={values[arg]!r} needs {total} bytes ({total / 2**30:.3g} GiB) of memory at "
+        f"once, more than the {avail / 2**30:.3g} GiB available"
+    )
+
+
+def _initial_chunk(ws: list[int], n_inputs: int, backward: bool, threads: int) -> int:
+    # About 2e8 weight draws and multiply-adds per second and thread (measured ~3-5e8): a
+    # first call of well under a second; later calls are sized from measured times.
+    work = (
+        sum(a * b for a, b in zip(ws[1:], ws[:-1], strict=True))
+        * (2 + n_inputs)
+        * (2 if backward else 1)
+    )
+    per_thread = max(1, int(_TARGET_SECONDS * 2e8 / max(work, 1)))
+    return int(min(_MAX_CHUNK, max(threads, per_thread * threads)))
+
+
+def simulate(
+    widths: Sequence[int],
+    activation: object,
+    *,
+    scheme: str = "he",
+    distribution: str = "normal",
+    gain: float | None = None,
+    mode: str | None = None,
+    std_value: float | None = None,
+    bias_std: float = 0.0,
+    input_std: float = 1.0,
+    n_networks: int = 1000,
+    n_inputs: int = 1,
+    seed: int = 0,
+    threads: int | None = None,
+    backward: bool = False,
+    record: Sequence[str] = ("second_moment",),
+    bins: int = 100,
+    hist_range: dict[str, tuple[float, float]] | None = None,
+    first_network: int = 0,
+) -> SimulationResult:
+    """Simulate ``n_networks`` random fully connected networks.
+
+    Layer :math:`\\ell = 1..L`: :math:`z^\\ell = W^\\ell x^{\\ell-1} + b^\\ell`, with
+    :math:`x^0` the input (i.i.d. :math:`N(0, \\text{input\\_std}^2)`, ``n_inputs`` of them
+    per network) and :math:`x^\\ell = \\phi(z^\\ell)`. :math:`W^\\ell` has shape
+    ``(widths[l], widths[l-1])`` with entries from ``scheme``/``distribution``;
+    :math:`b^\\ell_i \\sim N(0, \\text{bias\\_std}^2)`.
+
+    Networks whose values overflow, go NaN or underflow are counted and reported, never
+    averaged in (see :class:`SimulationResult`). The work is done in kernel calls of a
+    fraction of a second each, so ``KeyboardInterrupt`` (Ctrl-C) stops a run within about
+    a second (one network's time, for huge networks) and leaves the process usable. That
+    includes a first run that compiles the kernel: it is compiled in a child process that
+    Ctrl-C kills (see :func:`initmath.engine.kernels.kernel_module`; with the in-memory fallback,
+    when the disk cache cannot be used, Ctrl-C acts only once the compilation is done).
+
+    Parameters
+    ----------
+    widths : sequence of int
+        ``[n0, n1, ..., nL]``: input width, then each layer's width (all >= 1, L >= 1).
+    activation : str, (str, float) or Activation
+        The nonlinearity :math:`\\phi` (any registered activation).
+    scheme, distribution, gain, mode
+        As for :func:`initmath.std`; ``gain=None`` is the scheme's own (He: :math:`\\sqrt2`),
+        independent of ``activation``.
+    std_value : float, optional
+        The fixed std of scheme ``"normal"``.
+    bias_std, input_std : float
+        Standard deviations of the biases (>= 0) and of the inputs (> 0).
+    n_networks, n_inputs : int
+        Independent networks (>= 2, for a standard error) and inputs per network (>= 1).
+    seed : int
+        Seed; network ``i`` uses stream ``i``.
+    threads : int, optional
+        Numba threads for this call (default: Numba's current setting). Never changes the
+        result.
+    backward : bool
+        Also back-propagate a standard Gaussian gradient from the last layer.
+    record : str or sequence of {"second_moment", "mean", "histograms"}
+        Extra quantities ("second_moment" is always recorded).
+    bins, hist_range
+        Histogram bins, and ``{"pre"|"act"|"grad": (lo, hi)}`` (default (-5, 5) each);
+        values outside a range are not counted.
+    first_network : int
+        Index of the first network: runs over ranges ``[a, b)`` and ``[b, c)`` merge into
+        the run over ``[a, c)``. ``first_network + n_networks <= 2**64`` (the streams).
+
+    Returns
+    -------
+    SimulationResult
+
+    Raises
+    ------
+    TypeError, ValueError
+        For any invalid argument, before any kernel runs; ``ValueError`` also when the run
+        would need more memory at once than is available (naming the argument that drives
+        it, and the bytes).
+
+    Examples
+    --------
+    >>> r = simulate([100] * 4, "relu", scheme="he", n_networks=200, seed=1)
+    >>> bool(abs(r.q[-1] - 2.0) < 5 * r.q_se[-1])  # He on unit inputs: q = 2 at every layer
+    True
+    """
+    spec = network_spec(
+        widths,
+        activation,
+        scheme=scheme,
+        distribution=distribution,
+        gain=gain,
+        mode=mode,
+        std_value=std_value,
+        bias_std=bias_std,
+        input_std=input_std,
+        backward=backward,
+    )
+    act = spec.activation
+    n_networks = integer(n_networks, "n_networks", 2)
+    n_inputs = integer(n_inputs, "n_inputs", 1)
+    first_network = integer(first_network, "first_network", 0)
+    if first_network + n_networks > _STREAMS:
+        raise ValueError(
+            f"first_network + n_networks must be <= 2**64 (one random stream per network), "
+            f"got first_network={first_network!r}, n_networks={n_networks!r}"
+        )
+    if isinstance(record, str):
+        record = (record,)
+    if isinstance(record, (bytes, dict)) or not isinstance(record, (Sequence, set, frozenset)):
+        raise TypeError(f"record must be a string or a sequence of strings, got {record!r}")
+    rec = {choice(r, "record", RECORDS) for r in record}
+    bins = integer(bins, "bins", 1)
+    ranges = _hist_ranges(hist_range)
+    if threads is not None:
+        threads = integer(threads, "threads", 1)
+        # numba.config's settings are module globals set at run time (mypy cannot see them)
+        max_threads: int = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+        if threads > max_threads:
+            raise ValueError(f"threads must be <= {max_threads} (NUMBA_NUM_THREADS), got {threads}")
+    k0, k1 = seed_key(seed)
+    L = len(spec.widths) - 1
+    # the histograms have a row per thread id (numba.config's globals are set at run time)
+    n_threads: int = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+    use = threads if threads is not None else numba.get_num_threads()
+    nbins = bins if "histograms" in rec else 0
+    max_chunk = int(min(_MAX_CHUNK, max(1, _CHUNK_BYTES // (L * 27)), n_networks))
+    _check_memory(
+        memory_needed(
+            spec.widths, n_inputs, spec.backward, spec.distribution, nbins, n_threads, max_chunk
+        ),
+        {"widths": spec.widths, "n_inputs": n_inputs, "bins": bins, "n_networks": n_networks},
+    )
+
+    ws = np.array(spec.widths, dtype=np.int64)
+    scales = np.array(spec.scales)
+    kernel = kernel_module(act).run
+    params = kernel_params(act)
+    keys = ("q", "mean", "grad") if spec.backward else ("q", "mean")
+    stats = {k: Moments(L) for k in keys}
+    codes = {k: np.zeros((6, L), dtype=np.int64) for k in keys}
+    hist_total = np.zeros((3, L, nbins), dtype=np.int64)
+    previous = numba.get_num_threads()
+    # The parallelism is over networks; a multithreaded BLAS under each of Numba's threads
+    # would only oversubscribe the cores (measured: 2 threads slower than 1).
+    blas = threadpool_limits(limits=1, user_api="blas")
+    try:
+        if threads is not None:
+            numba.set_num_threads(threads)
+        start = 0
+        chunk = min(max_chunk, _initial_chunk(spec.widths, n_inputs, spec.backward, use))
+        while start < n_networks:
+            count = min(chunk, n_networks - start)
+            q = np.zeros((count, L))
+            mean = np.zeros((count, L))
+            grad = np.zeros((count, L))
+            status = np.zeros((count, 3, L), dtype=np.int8)
+            hist = np.zeros((n_threads, 3, L, nbins), dtype=np.int64)
+            began = time.perf_counter()
+            try:
+                # kernel_module compiled run for exactly these argument types (its Ctrl-C
+                # handling is there), so these calls only run compiled code
+                kernel(
+                    ws,
+                    n_inputs,
+                    np.uint64(first_network + start),
+                    count,
+                    k0,
+                    k1,
+                    DIST_CODES[spec.distribution],
+                    scales,
+                    TRUNCATION,
+                    spec.bias_std,
+                    spec.input_std,
+                    spec.backward,
+                    ranges,
+                    params,
+                    q,
+                    mean,
+                    grad,
+                    status,
+                    hist,
+                )
+            except RuntimeError as exc:
+                if "no compiled object yet" not in str(exc):
+                    raise
+                # (defensive) Numba swallowed a Ctrl-C in a compilation callback and fails
+                # here instead: drop the module and report the interrupt as what it was.
+                forget_module(act)
+                raise KeyboardInterrupt(
+                    "interrupted while the kernel was compiling; the next call compiles it afresh"
+                ) from exc
+            elapsed = time.perf_counter() - began
+            for row, (key, values) in enumerate(zip(keys, (q, mean, grad), strict=False)):
+                st = status[:, row, :]
+                codes[key] += _codes_summary(st)
+                stats[key].add(values, st == OK)
+            hist_total += hist.sum(axis=0)
+            start += count
+            # next call: about _TARGET_SECONDS, growing at most 4x at a time
+            rate = count / max(elapsed, 1e-3)
+            chunk = int(min(max_chunk, 4 * count, max(use, rate * _TARGET_SECONDS)))
+    finally:
+        numba.set_num_threads(previous)
+        blas.restore_original_limits()
+
+    if "mean" not in rec:
+        del stats["mean"]
+    edges = None
+    if "histograms" in rec:
+        edges = {
+            k: np.linspace(ranges[i, 0], ranges[i, 1], bins + 1)
+            for i, k in enumerate(("pre", "act", "grad"))
+        }
+    config = {
+        "widths": tuple(spec.widths),
+        "activation": act.name,
+        "phi": str(act.expr),
+        "scheme": spec.scheme,
+        "distribution": spec.distribution,
+        "gain": gain,
+        "mode": mode,
+        "std_value": std_value,
+        "bias_std": spec.bias_std,
+        "input_std": spec.input_std,
+        "n_inputs": n_inputs,
+        "seed": int(seed),
+        "backward": spec.backward,
+        "record": tuple(sorted(rec)),
+        "bins": bins,
+        "hist_range": ranges.tolist(),
+    }
+    return SimulationResult(
+        config,
+        first_network,
+        n_networks,
+        stats,
+        hist_total if "histograms" in rec else None,
+        edges,
+        codes,
+    )

@@ -1,0 +1,398 @@
+"""The formula registry: every formula the book shows, derived, with its provenance.
+
+Each :class:`Formula` has a stable name, the SymPy derivation that produces it (run lazily,
+once), its assumptions in words, its LaTeX and the key of the paper it comes from in the
+book's bibliography (``book/references.bib``). The Monte Carlo engine attaches to each a
+``verify`` callable that checks it against simulation.
+
+>>> import initmath
+>>> f = initmath.formulas["he.variance"]
+>>> f.rhs
+2/n_in
+>>> f.latex
+'v = \\\\frac{2}{n_{in}}'
+>>> f.cite
+'he2015'
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+
+from ..theory import derivations as d
+from ..theory.activations import registered
+from ..theory.moments import Q, symbolic_moment
+
+__all__ = ["Formula", "FormulaRegistry", "formulas"]
+
+
+@dataclass(eq=False)
+class Formula:
+    """One derived formula: ``lhs = rhs``.
+
+    Attributes
+    ----------
+    name : str
+        Stable key, e.g. ``"he.variance"``.
+    lhs : sympy.Expr
+        What the formula gives (a symbol such as :math:`v`).
+    assumptions : tuple of str
+        The assumptions of the derivation, in words.
+    cite : str or None
+        Citation key into ``book/references.bib``.
+    description : str
+        One line.
+    verify : callable or None
+        Filled in by the Monte Carlo engine: checks the formula against simulation.
+    """
+
+    name: str
+    lhs: sp.Expr
+    derive: Callable[[], sp.Expr] = field(repr=False)
+    assumptions: tuple[str, ...]
+    cite: str | None
+    description: str
+    verify: Callable[..., Any] | None = field(default=None, repr=False)
+
+    @functools.cached_property
+    def rhs(self) -> sp.Expr:
+        """The derived right-hand side (computed on first use, then cached)."""
+        return self.derive()
+
+    @property
+    def expr(self) -> sp.Expr:
+        """Alias of :attr:`rhs`."""
+        return self.rhs
+
+    @property
+    def equation(self) -> sp.Eq:
+        """``sympy.Eq(lhs, rhs)``, unevaluated."""
+        return sp.Eq(self.lhs, self.rhs, evaluate=False)
+
+    @property
+    def latex(self) -> str:
+        """LaTeX of the equation, by :func:`sympy.latex`."""
+        return sp.latex(self.equation)
+
+    def __repr__(self) -> str:
+        return f"Formula({self.name!r}: {self.lhs} = {self.rhs})"
+
+
+class FormulaRegistry(Mapping[str, Formula]):
+    """Read-only mapping of formula name to :class:`Formula`, in the order they were added."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, Formula] = {}
+
+    def _add(self, formula: Formula) -> None:
+        if formula.name in self._items:
+            raise ValueError(f"duplicate formula {formula.name!r}")
+        self._items[formula.name] = formula
+
+    def __getitem__(self, name: str) -> Formula:
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a formula name (a str), got {name!r}")
+        try:
+            return self._items[name]
+        except KeyError:
+            raise KeyError(f"unknown formula {name!r}; known: {', '.join(self._items)}") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def set_verifier(self, name: str, verify: Callable[..., Any]) -> None:
+        """Attach the simulation check of formula ``name``.
+
+        Raises
+        ------
+        TypeError
+            If ``name`` is not a str or ``verify`` is not callable.
+        ValueError
+            If no formula is called ``name``.
+        """
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a formula name (a str), got {name!r}")
+        if name not in self._items:
+            raise ValueError(
+                f"unknown formula name {name!r}: cannot attach a verifier; known: "
+                f"{', '.join(self._items)}"
+            )
+        if not callable(verify):
+            raise TypeError(f"verify must be callable, got {verify!r}")
+        self._items[name].verify = verify
+
+
+def _sym(name: str, **assumptions: bool) -> sp.Symbol:
+    return sp.Symbol(name, **assumptions)
+
+
+def _moment(name: str, k: int = 2, derivative: bool = False) -> Callable[[], sp.Expr]:
+    def derive() -> sp.Expr:
+        result = symbolic_moment(registered(name), k, derivative=derivative)
+        assert result is not None, name
+        return result
+
+    return derive
+
+
+_GAUSSIAN = "z ~ N(0, 1); the pre-activation is sqrt(q) z with q > 0"
+_LAYER = (
+    "i.i.d. zero-mean weights of variance v, independent of the layer's input",
+    "zero-mean inputs; bias of variance sigma_b^2 independent of everything else",
+)
+_BACKWARD = (
+    "i.i.d. zero-mean weights of variance v",
+    "gradients independent of the forward weights (mean-field approximation)",
+)
+
+
+def _build() -> FormulaRegistry:
+    reg = FormulaRegistry()
+    v, g = d.V, d.GAIN
+    m_of_q = _sym("M")  # placeholders for the left-hand sides
+    add = reg._add
+
+    add(
+        Formula(
+            "forward_map",
+            _sym("q_out", positive=True),
+            d.forward_map,
+            _LAYER,
+            "glorot2010",
+            "second moment of the pre-activations, layer to layer",
+        )
+    )
+    add(
+        Formula(
+            "backward_map",
+            _sym("q_g^in", positive=True),
+            d.backward_map,
+            _BACKWARD,
+            "glorot2010",
+            "second moment of back-propagated gradients, layer to layer",
+        )
+    )
+    for act, cite in (
+        ("linear", None),
+        ("relu", "he2015"),
+        ("leaky_relu", "he2015"),
+        ("elu", "clevert2016"),
+    ):
+        add(
+            Formula(
+                f"{act}.second_moment",
+                m_of_q,
+                _moment(act),
+                (_GAUSSIAN,),
+                cite,
+                f"E[phi(sqrt(q) z)^2] for {act}",
+            )
+        )
+    add(
+        Formula(
+            "relu.mean",
+            _sym("mu"),
+            _moment("relu", k=1),
+            (_GAUSSIAN,),
+            "he2015",
+            "mean of a ReLU unit: the reason its second moment, not variance, is tracked",
+        )
+    )
+    add(
+        Formula(
+            "relu.derivative_moment",
+            _sym("D"),
+            _moment("relu", derivative=True),
+            (_GAUSSIAN,),
+            "he2015",
+            "E[phi'(sqrt(q) z)^2] for ReLU",
+        )
+    )
+    add(
+        Formula(
+            "tanh.linearized_moment",
+            m_of_q,
+            lambda: d.linearized_moment("tanh", 2),
+            (_GAUSSIAN, "small q: expansion to O(q^3)"),
+            "glorot2010",
+            "tanh's second moment near q = 0: linear to first order",
+        )
+    )
+    add(
+        Formula(
+            "selu.second_moment",
+            m_of_q,
+            lambda: sp.simplify(_moment("selu")().subs(Q, 1)),
+            (_GAUSSIAN, "q = 1"),
+            "klambauer2017",
+            "SELU's constants make E[selu(z)^2] = 1 at q = 1",
+        )
+    )
+    add(
+        Formula(
+            "selu.mean",
+            _sym("mu"),
+            lambda: sp.simplify(_moment("selu", k=1)().subs(Q, 1)),
+            (_GAUSSIAN, "q = 1"),
+            "klambauer2017",
+            "and E[selu(z)] = 0",
+        )
+    )
+
+    add(
+        Formula(
+            "lecun.variance",
+            v,
+            lambda: d.solve_for(d.forward_condition("linear")),
+            (*_LAYER, "linear activation", "forward second moment preserved"),
+            "lecun1998",
+            "LeCun: 1/fan_in",
+        )
+    )
+    add(
+        Formula(
+            "xavier.forward",
+            v,
+            lambda: d.solve_for(d.xavier_conditions()[0]),
+            (*_LAYER, "phi(0) = 0, phi'(0) = 1, linear regime", "forward preserved"),
+            "glorot2010",
+            "Glorot-Bengio forward condition",
+        )
+    )
+    add(
+        Formula(
+            "xavier.backward",
+            v,
+            lambda: d.solve_for(d.xavier_conditions()[1]),
+            (*_BACKWARD, "phi(0) = 0, phi'(0) = 1, linear regime", "backward preserved"),
+            "glorot2010",
+            "Glorot-Bengio backward condition",
+        )
+    )
+    add(
+        Formula(
+            "xavier.variance",
+            v,
+            lambda: d.xavier_conditions()[2],
+            (
+                *_LAYER,
+                "phi(0) = 0, phi'(0) = 1, linear regime",
+                "the average of the forward and backward conditions",
+            ),
+            "glorot2010",
+            "Glorot-Bengio compromise",
+        )
+    )
+    add(
+        Formula(
+            "he.variance",
+            v,
+            lambda: d.solve_for(d.forward_condition("relu")),
+            (*_LAYER, "ReLU activation", "forward second moment preserved"),
+            "he2015",
+            "He: 2/fan_in",
+        )
+    )
+    add(
+        Formula(
+            "he.variance_fan_out",
+            v,
+            lambda: d.solve_for(d.backward_condition("relu")),
+            (*_BACKWARD, "ReLU activation", "gradient second moment preserved"),
+            "he2015",
+            "He, backward: 2/fan_out",
+        )
+    )
+    add(
+        Formula(
+            "prelu.variance",
+            v,
+            lambda: d.solve_for(d.forward_condition(registered("leaky_relu"))),
+            (*_LAYER, "leaky ReLU / PReLU of slope a", "forward second moment preserved"),
+            "he2015",
+            "He for PReLU: 2/((1 + a^2) fan_in)",
+        )
+    )
+    add(
+        Formula(
+            "standard.variance",
+            v,
+            lambda: d.scheme_variance("standard"),
+            ("weights U(-1/sqrt(n_in), 1/sqrt(n_in))",),
+            "glorot2010",
+            "the 'standard' initialization: a third of LeCun's variance",
+        )
+    )
+    add(
+        Formula(
+            "gain.exact",
+            g,
+            lambda: d.solve_for(sp.Eq(g**2 * d.M(1), 1), g),
+            (*_LAYER, "no bias", "q = 1 is a fixed point of the forward map"),
+            None,
+            "exact forward gain: 1/sqrt(E[phi(z)^2])",
+        )
+    )
+    add(
+        Formula(
+            "gain.backward",
+            g,
+            lambda: d.solve_for(sp.Eq(g**2 * d.D(1), 1), g),
+            (*_BACKWARD, "q = 1"),
+            None,
+            "exact backward gain: 1/sqrt(E[phi'(z)^2])",
+        )
+    )
+    add(
+        Formula(
+            "uniform.variance",
+            _sym("sigma^2"),
+            d.uniform_variance,
+            ("weights U(-A, A)",),
+            None,
+            "variance of a uniform distribution",
+        )
+    )
+    add(
+        Formula(
+            "uniform.bound",
+            d.A,
+            d.uniform_bound,
+            ("weights U(-A, A) of variance v",),
+            "glorot2010",
+            "half-width of the uniform with variance v",
+        )
+    )
+    add(
+        Formula(
+            "truncated_normal.factor",
+            _sym("beta"),
+            d.truncated_normal_factor,
+            ("unit normal truncated to (-2, 2)",),
+            None,
+            "std of the truncated normal; the underlying normal is widened by 1/beta",
+        )
+    )
+    add(
+        Formula(
+            "orthogonal.mean_square",
+            _sym("sigma^2"),
+            d.orthogonal_mean_square,
+            ("r x c matrix with orthonormal rows (r <= c) or columns",),
+            "saxe2014",
+            "mean square entry of an orthogonal weight matrix",
+        )
+    )
+    return reg
+
+
+#: Every registered formula, by name.
+formulas: FormulaRegistry = _build()

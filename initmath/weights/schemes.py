@@ -1,0 +1,389 @@
+"""Initialization schemes: the weight variance each one prescribes.
+
+Every scheme is "variance :math:`= g^2 \\cdot c / \\mathrm{fan}`" for some fan, constant and
+default gain, except the fixed-scale ``"normal"``:
+
+===========  ====================  ===========  ======================  =========================
+scheme       default fan           :math:`c`    default gain :math:`g`  source
+===========  ====================  ===========  ======================  =========================
+lecun        fan_in                1            1 (linear)              LeCun et al. 1998
+xavier       fan_avg               1            1 (linear)              Glorot & Bengio 2010
+he           fan_in                1            :math:`\\sqrt2` (ReLU)   He et al. 2015
+standard     fan_in                1/3          1                       :math:`U(\\pm1/\\sqrt{n})`
+normal       --                    --           1                       std fixed (0.01)
+===========  ====================  ===========  ======================  =========================
+
+with fan_avg :math:`= (\\mathrm{fan_{in}} + \\mathrm{fan_{out}})/2`, so Xavier is
+:math:`2/(\\mathrm{fan_{in}} + \\mathrm{fan_{out}})`. Keras's and JAX's ``VarianceScaling(scale,
+mode)`` is the same with ``scale`` :math:`= g^2 c`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Literal
+
+from ..core.checks import choice, nonnegative_real, positive_real
+from .distributions import (
+    DISTRIBUTIONS,
+    TRUNCATION,
+    truncated_normal_std,
+    uniform_half_width,
+)
+from .shapes import Layout, fans, matrix_shape
+from .torch_gain import ActivationSpec
+from .torch_gain import torch_gain as activation_gain
+
+__all__ = [
+    "DEFAULT_MODE",
+    "MODES",
+    "SCHEMES",
+    "SCHEME_ACTIVATION",
+    "Distribution",
+    "Mode",
+    "Scheme",
+    "bound",
+    "resolve_gain",
+    "std",
+    "variance",
+]
+
+Scheme = Literal["lecun", "xavier", "glorot", "he", "kaiming", "standard", "normal"]
+Mode = Literal["fan_in", "fan_out", "fan_avg"]
+Distribution = Literal["normal", "uniform", "truncated_normal", "orthogonal"]
+
+#: Canonical scheme names; ``"glorot"`` and ``"kaiming"`` are accepted as aliases.
+SCHEMES: tuple[str, ...] = ("lecun", "xavier", "he", "standard", "normal")
+SCHEME_ALIASES = {"glorot": "xavier", "kaiming": "he"}
+#: Fan modes.
+MODES: tuple[str, ...] = ("fan_in", "fan_out", "fan_avg")
+
+#: The fan each scheme divides by unless a ``mode`` is given (``"normal"``, a fixed std,
+#: has none). Read-only; :mod:`initmath.theory.derivations` derives from the same table.
+DEFAULT_MODE: Mapping[str, str] = MappingProxyType(
+    {"lecun": "fan_in", "xavier": "fan_avg", "he": "fan_in", "standard": "fan_in"}
+)
+#: The activation each scheme was derived for, whose gain is the scheme's default gain
+#: (:func:`resolve_gain`): LeCun and Glorot-Bengio assume a unit-slope (linear) regime, He
+#: the ReLU. ``"normal"`` (a fixed std) has none and uses gain 1. The one table of it: the
+#: derivations use it, and :func:`initmath.verify` checks each scheme in a network of this
+#: activation except where :data:`initmath.practice.verification.CHECKED_WITH` says otherwise
+#: and why.
+SCHEME_ACTIVATION: Mapping[str, str] = MappingProxyType(
+    {"lecun": "linear", "xavier": "linear", "he": "relu", "standard": "linear"}
+)
+# Variance of the "standard" U(-1/sqrt(n), 1/sqrt(n)) times n: the variance of U(-1, 1), 1/3.
+_STANDARD_CONSTANT = 1.0 / uniform_half_width(1.0) ** 2
+_DEFAULT_NORMAL_STD = 0.01
+
+
+def _scheme(scheme: object) -> str:
+    return choice(scheme, "scheme", SCHEMES, SCHEME_ALIASES)
+
+
+def _distribution(distribution: object) -> str:
+    return choice(distribution, "distribution", DISTRIBUTIONS)
+
+
+def resolve_gain(
+    scheme: str, activation: ActivationSpec | None = None, gain: float | None = None
+) -> float:
+    """The gain a scheme uses: explicit ``gain``, else the activation's, else the scheme's own."""
+    s = _scheme(scheme)
+    if gain is not None and activation is not None:
+        raise ValueError(f"give either gain={gain!r} or activation={activation!r}, not both")
+    if gain is not None:
+        return nonnegative_real(gain, "gain")
+    if activation is None:
+        activation = SCHEME_ACTIVATION.get(s, "linear")
+    return activation_gain(activation)
+
+
+def _fan(scheme: str, fan_in: float, fan_out: float | None, mode: str | None) -> tuple[str, float]:
+    """The mode in force and the fan it divides by."""
+    m = DEFAULT_MODE[scheme] if mode is None else choice(mode, "mode", MODES)
+    if m == "fan_in":
+        return m, fan_in
+    if fan_out is None:
+        raise ValueError(f"mode {m!r} needs fan_out, got fan_out=None")
+    return m, (fan_out if m == "fan_out" else (fan_in + fan_out) / 2)
+
+
+def _std(
+    scheme: str,
+    fan_in: float,
+    fan_out: float | None,
+    g: float,
+    mode: str | None,
+    fixed_std: float | None,
+) -> float:
+    """Standard deviation of a scheme, in the arithmetic order PyTorch uses (g / sqrt(fan)).
+
+    Refuses a standard deviation that overflows float64 or underflows to 0 from a nonzero
+    gain and std: the weights would be inf or silently all zero.
+    """
+    sigma = _raw_std(scheme, fan_in, fan_out, g, mode, fixed_std)
+    if not math.isfinite(sigma) or (sigma == 0.0 and g > 0.0 and fixed_std != 0.0):
+        what = "overflows" if sigma else "underflows to 0"
+        raise ValueError(
+            f"the standard deviation of scheme {scheme!r} {what} in float64 for "
+            f"{_arguments(scheme, fan_in, fan_out, g, fixed_std)}"
+        )
+    return sigma
+
+
+def _raw_std(
+    scheme: str,
+    fan_in: float,
+    fan_out: float | None,
+    g: float,
+    mode: str | None,
+    fixed_std: float | None,
+) -> float:
+    if scheme == "normal":
+        if mode is not None:
+            raise ValueError(
+                f"scheme 'normal' has a fixed std and takes no mode, got mode={mode!r}"
+            )
+        s = _DEFAULT_NORMAL_STD if fixed_std is None else nonnegative_real(fixed_std, "std")
+        return g * s
+    if fixed_std is not None:
+        raise ValueError(f"std= only applies to scheme 'normal', not {scheme!r}")
+    m, fan = _fan(scheme, fan_in, fan_out, mode)
+    if scheme == "standard":
+        return g * math.sqrt(_STANDARD_CONSTANT / fan)
+    if m == "fan_avg":
+        assert fan_out is not None
+        return g * math.sqrt(2.0 / (fan_in + fan_out))  # PyTorch's xavier_* arithmetic
+    return g / math.sqrt(fan)  # PyTorch's kaiming_* arithmetic
+
+
+def variance(
+    scheme: Scheme,
+    fan_in: float,
+    fan_out: float | None = None,
+    *,
+    gain: float | None = None,
+    mode: Mode | None = None,
+    std: float | None = None,
+) -> float:
+    """Weight variance prescribed by a scheme.
+
+    Parameters
+    ----------
+    scheme : {"lecun", "xavier", "glorot", "he", "kaiming", "standard", "normal"}
+        ``"lecun"``: :math:`g^2/\\mathrm{fan_{in}}`; ``"xavier"`` (``"glorot"``):
+        :math:`2g^2/(\\mathrm{fan_{in}}+\\mathrm{fan_{out}})`; ``"he"`` (``"kaiming"``):
+        :math:`g^2/\\mathrm{fan_{in}}` with :math:`g=\\sqrt2` by default, i.e.
+        :math:`2/\\mathrm{fan_{in}}`; ``"standard"``: the variance of
+        :math:`U(\\pm g/\\sqrt{\\mathrm{fan_{in}}})`, :math:`g^2/(3\\,\\mathrm{fan_{in}})`;
+        ``"normal"``: :math:`(g\\cdot\\mathrm{std})^2` whatever the fans.
+    fan_in : float
+        Inputs per unit, > 0.
+    fan_out : float, optional
+        Outputs per unit, > 0; needed by ``mode="fan_out"``/``"fan_avg"`` and so by Xavier.
+    gain : float, optional
+        Multiplies the standard deviation. ``None`` is the scheme's own activation's gain:
+        :math:`\\sqrt2` for He (ReLU, as in the paper and PyTorch's default), 1 otherwise.
+    mode : {"fan_in", "fan_out", "fan_avg"}, optional
+        Which fan divides; ``None`` is the scheme's own (``fan_avg`` for Xavier,
+        ``fan_in`` for the others). Not accepted by ``"normal"``.
+    std : float, optional
+        The fixed standard deviation of scheme ``"normal"`` (default 0.01).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        Unknown scheme or mode, a fan that is not > 0, a negative or NaN gain, ``mode``
+        needing a missing ``fan_out``; a standard deviation or variance that overflows
+        float64 (``variance("he", 1e-320)``, ``gain=1e200``) or underflows to 0 from a
+        nonzero gain: the result is always finite, and 0 only for a zero gain or std.
+
+    Examples
+    --------
+    >>> variance("he", 512)
+    0.00390625
+    >>> variance("xavier", 300, 100)
+    0.005
+    """
+    s = _scheme(scheme)
+    fi = positive_real(fan_in, "fan_in")
+    fo = None if fan_out is None else positive_real(fan_out, "fan_out")
+    g = resolve_gain(s, None, gain)
+    sigma = _std(s, fi, fo, g, mode, std)
+    v = sigma * sigma
+    if not math.isfinite(v) or (v == 0.0 and sigma > 0.0):
+        what = "overflows" if v else "underflows to 0"
+        raise ValueError(
+            f"the variance of scheme {scheme!r} {what} in float64 (std {sigma!r}) for "
+            f"{_arguments(s, fi, fo, g, std)}"
+        )
+    return v
+
+
+def _arguments(
+    scheme: str, fan_in: float | None, fan_out: float | None, g: float, fixed_std: float | None
+) -> str:
+    """``fan_in=..., gain=...``: the arguments a std or variance was computed from."""
+    parts = [] if scheme == "normal" or fan_in is None else [f"fan_in={fan_in!r}"]
+    if fan_out is not None and scheme != "normal":
+        parts.append(f"fan_out={fan_out!r}")
+    parts.append(f"gain={g!r}")
+    if scheme == "normal":
+        parts.append(f"std={_DEFAULT_NORMAL_STD if fixed_std is None else fixed_std!r}")
+    return ", ".join(parts)
+
+
+def std(
+    shape: Sequence[int],
+    scheme: Scheme,
+    *,
+    layout: Layout = "torch",
+    activation: ActivationSpec | None = None,
+    mode: Mode | None = None,
+    distribution: Distribution = "normal",
+    gain: float | None = None,
+    std: float | None = None,
+) -> float:
+    """Standard deviation of the weights :func:`initmath.init` draws for ``shape``.
+
+    This is the standard deviation of the final weights whatever the distribution: the
+    truncated normal's underlying normal is wider by :math:`1/\\beta \\approx 1.137`
+    (:func:`initmath.weights.distributions.truncated_normal_std`) so that, after truncation, the
+    weights have exactly this value.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        Weight shape (see :func:`initmath.fans`).
+    scheme : str
+        See :func:`variance`.
+    layout : {"torch", "keras", "jax"}
+        Where the input and output dimensions are in ``shape``.
+    activation : str or (str, float), optional
+        The nonlinearity that follows the layer; its gain (PyTorch's convention,
+        :func:`initmath.gain`) replaces the scheme's own. ``None``: the scheme's own.
+    mode : {"fan_in", "fan_out", "fan_avg"}, optional
+        See :func:`variance`.
+    distribution : {"normal", "uniform", "truncated_normal", "orthogonal"}
+        For ``"orthogonal"`` the weights are :math:`gQ` with :math:`Q` having orthonormal
+        rows or columns (PyTorch's ``orthogonal_``, Keras's ``Orthogonal``); the scale is
+        set by the gain alone and every entry has mean square :math:`g^2/\\max(r, c)` for the
+        :math:`r\\times c` matrix view (:func:`initmath.weights.shapes.matrix_shape`), which is the
+        value returned. No ``mode`` applies, and schemes ``"standard"`` and ``"normal"``,
+        which have no gain-based scale, are refused.
+    gain : float, optional
+        An explicit gain, instead of ``activation``.
+    std : float, optional
+        Scheme ``"normal"``'s fixed standard deviation (default 0.01).
+
+    Returns
+    -------
+    float
+        Finite; 0 only for a zero gain or std (one that overflows float64, or underflows
+        to 0 from a nonzero gain, is refused with a ``ValueError`` naming the gain).
+
+    Notes
+    -----
+    The frameworks agree on the formulas but not on the defaults: PyTorch's
+    ``kaiming_normal_``/``xavier_normal_`` are untruncated normals, while Keras and JAX
+    mean a variance-corrected truncated normal by "normal" in ``he_normal`` and friends;
+    PyTorch's ``trunc_normal_`` cuts at absolute values and does not correct the variance.
+    PyTorch's default for ``nn.Linear`` and ``nn.ConvNd`` is ``kaiming_uniform_(a=sqrt(5))``,
+    which is exactly :math:`U(\\pm 1/\\sqrt{\\mathrm{fan_{in}}})`, scheme ``"standard"``
+    here, with variance :math:`1/(3\\,\\mathrm{fan_{in}})`: a third of LeCun's.
+
+    Examples
+    --------
+    >>> round(std((256, 128), "he"), 6)           # sqrt(2/128)
+    0.125
+    >>> std((256, 128), "he", distribution="uniform") == std((256, 128), "he")
+    True
+    """
+    return _weight_std(shape, scheme, layout, activation, mode, distribution, gain, std)
+
+
+def _weight_std(
+    shape: Sequence[int],
+    scheme: object,
+    layout: Layout,
+    activation: ActivationSpec | None,
+    mode: str | None,
+    distribution: object,
+    gain: float | None,
+    fixed_std: float | None,
+) -> float:
+    s = _scheme(scheme)
+    d = _distribution(distribution)
+    g = resolve_gain(s, activation, gain)
+    if d == "orthogonal":
+        if s in ("standard", "normal"):
+            raise ValueError(
+                f"distribution 'orthogonal' is scaled by a gain; scheme {scheme!r} has none "
+                "(use 'lecun', 'xavier' or 'he' with the gain or activation you want)"
+            )
+        if mode is not None:
+            raise ValueError(
+                "distribution 'orthogonal' takes no mode (its scale is the gain), "
+                f"got mode={mode!r}"
+            )
+        if fixed_std is not None:
+            raise ValueError(f"std= only applies to scheme 'normal', not {scheme!r}")
+        rows, cols = matrix_shape(shape, layout)
+        sigma = g / math.sqrt(max(rows, cols))
+        if sigma == 0.0 and g > 0.0:
+            raise ValueError(
+                f"the standard deviation of orthogonal weights of shape {tuple(shape)!r} "
+                f"underflows to 0 in float64 for gain={g!r}"
+            )
+        return sigma
+    fan_in, fan_out = fans(shape, layout)
+    return _std(s, fan_in, fan_out, g, mode, fixed_std)
+
+
+def bound(
+    shape: Sequence[int],
+    scheme: Scheme,
+    *,
+    layout: Layout = "torch",
+    activation: ActivationSpec | None = None,
+    mode: Mode | None = None,
+    distribution: Distribution = "uniform",
+    gain: float | None = None,
+    std: float | None = None,
+) -> float:
+    """Half-width of the support of the weights :func:`initmath.init` draws.
+
+    For ``"uniform"`` the weights are :math:`U(-a, a)` with :math:`a = \\sqrt3\\,\\sigma`,
+    :math:`\\sigma` from :func:`std`: the ``bound`` of PyTorch's ``kaiming_uniform_`` and
+    ``xavier_uniform_`` and the ``limit`` of Keras's ``VarianceScaling``. For
+    ``"truncated_normal"`` it is the cut, :math:`2\\sigma/\\beta`. Parameters as for
+    :func:`std`.
+
+    Raises
+    ------
+    ValueError
+        For ``"normal"`` and ``"orthogonal"``, whose entries have no fixed bound set by the
+        scheme, and for every invalid argument :func:`std` refuses.
+
+    Examples
+    --------
+    >>> bound((256, 128), "he") == 3 ** 0.5 * std((256, 128), "he")
+    True
+    """
+    d = _distribution(distribution)
+    if d not in ("uniform", "truncated_normal"):
+        raise ValueError(
+            "bound() is defined for distribution 'uniform' or 'truncated_normal', "
+            f"got {distribution!r}"
+        )
+    sigma = _weight_std(shape, scheme, layout, activation, mode, d, gain, std)
+    if d == "uniform":
+        return uniform_half_width(sigma)
+    return TRUNCATION * sigma / truncated_normal_std(TRUNCATION)

@@ -1,0 +1,1 @@
+"""Tests of :mod:`initmath.engine`, one file per module."""

@@ -1,0 +1,1 @@
+"""Tests of :mod:`initmath.practice`, one file per module."""

@@ -1,0 +1,151 @@
+"""The verifier: predictions, calibration of its z-scores, power, the registry hooks, the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from statistics import NormalDist
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import initmath
+from initmath.practice.verification import (
+    CHECKS,
+    DEFAULT_NETWORKS,
+    LEVEL,
+    predict,
+    verify,
+    verify_all,
+)
+
+
+def test_every_check_is_a_registry_formula_and_hooked():
+    assert set(CHECKS) <= set(initmath.formulas)
+    for name in CHECKS:
+        assert callable(initmath.formulas[name].verify)
+
+
+def test_predict_matches_closed_forms():
+    # He/ReLU on unit inputs: q = 2 at every layer; gradients preserved.
+    q, g = predict([100] * 6, "relu", scheme="he", backward=True)
+    np.testing.assert_allclose(q, 2.0, rtol=1e-13)
+    np.testing.assert_allclose(g, 1.0, rtol=1e-13)
+    # LeCun/linear with a bias: q_l = 1 + l * sigma_b^2
+    q, _ = predict([50] * 5, "linear", scheme="lecun", bias_std=0.5)
+    np.testing.assert_allclose(q, 1 + 0.25 * np.arange(1, 5), rtol=1e-13)
+    # Xavier on alternating widths: forward factor 2 n_in / (n_in + n_out) per layer
+    q, _ = predict([64, 256, 64], "linear", scheme="xavier")
+    np.testing.assert_allclose(q, [2 * 64 / 320, 2 * 64 / 320 * 2 * 256 / 320], rtol=1e-13)
+
+
+def test_z_scores_are_calibrated():
+    # A true formula (LeCun, linear: exact at any width) over 200 seeds: |z| > 1.96 must
+    # happen about 5% of the time. The binomial(200, 0.05) central 99.9% range is the bound.
+    zs = np.array([verify("lecun", widths=[32] * 4, n_networks=200, seed=s).z for s in range(200)])
+    exceed = int(np.sum(np.abs(zs) > 1.96))
+    lo, hi = stats.binom.ppf([0.0005, 0.9995], 200, 0.05)
+    assert lo <= exceed <= hi, exceed
+    # and the z-scores look standard normal
+    assert stats.kstest(zs, "norm").pvalue > 1e-3
+
+
+def test_wrong_formula_is_rejected_with_power():
+    # The check with the largest relative standard error (He through 10 layers) at the
+    # default sample size: a 5% error must be > z_crit + 1.645 standard errors away,
+    # i.e. power >= 0.95 under the normal approximation; and it is rejected in practice.
+    z_crit = NormalDist().inv_cdf(1 - LEVEL / 2)
+    right = verify("he.variance", seed=1)
+    wrong = verify("he.variance", seed=1, scale=1.05)
+    assert right.passed
+    assert not wrong.passed
+    shift = 0.05 * right.predicted / right.se
+    assert shift >= z_crit + NormalDist().inv_cdf(0.95), shift
+    assert DEFAULT_NETWORKS == 2000
+
+
+def test_verify_scheme_and_errors():
+    v = verify("kaiming", widths=[32] * 5, n_networks=100)
+    assert v.name == "kaiming" and v.layer == 4 and v.quantity == "q"
+    with pytest.raises(ValueError, match="unknown target"):
+        verify("nonsense")
+    with pytest.raises(ValueError, match="level"):
+        verify("he", level=1.5)
+    with pytest.raises(ValueError, match="fixed check"):
+        verify("he.variance", widths=[8, 8])
+
+
+def _cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "initmath", "verify", *args], capture_output=True, text=True
+    )
+
+
+def test_cli_table_and_exit_status():
+    ok = _cli("relu.second_moment", "lecun.variance", "--networks", "200")
+    assert ok.returncode == 0, ok.stderr
+    assert "relu.second_moment" in ok.stdout and "2 passed, 0 failed" in ok.stdout
+    assert "\r" not in ok.stderr  # piped: no progress bar
+    # at level 0.999 the critical value is 0.0013: the check fails, and so does the exit
+    bad = _cli("lecun.variance", "--networks", "200", "--level", "0.999")
+    assert bad.returncode == 1 and "FAIL" in bad.stdout
+    unknown = _cli("no.such.formula")
+    assert unknown.returncode == 2
+
+
+@pytest.mark.parametrize("progress", ["x", 3])
+def test_verify_all_refuses_a_progress_that_is_not_callable(progress):
+    # before: "'str' object is not callable", after the first check had been set up
+    with pytest.raises(TypeError, match=f"progress must be None or a callable.*{progress!r}"):
+        verify_all(progress=progress)
+
+
+@pytest.mark.parametrize("key", [3, None, ["he.variance"]])
+def test_registry_lookup_names_the_argument(key):
+    with pytest.raises(TypeError, match="name must be a formula name"):
+        initmath.formulas[key]
+
+
+def test_set_verifier_refuses_unknown_formulas_and_non_callables():
+    with pytest.raises(ValueError, match="unknown formula name 'no.such'"):
+        initmath.formulas.set_verifier("no.such", lambda: None)
+    before = initmath.formulas["he.variance"].verify
+    with pytest.raises(TypeError, match="verify must be callable, got 3"):
+        initmath.formulas.set_verifier("he.variance", 3)
+    assert initmath.formulas["he.variance"].verify is before
+
+
+@pytest.mark.parametrize("f", [initmath.simulate, predict])
+@pytest.mark.parametrize("value", ["1.0", True, -1.0, float("nan")])
+def test_std_value_is_checked_under_its_own_name(f, value):
+    with pytest.raises((TypeError, ValueError), match=f"std_value must .*{value!r}"):
+        f([4, 4], "relu", scheme="normal", std_value=value)
+
+
+@pytest.mark.parametrize("seed", ["1", 1.0, 1j, -1, True, [2]])
+def test_reference_seed_is_checked_like_simulate_seed(seed):
+    from initmath.engine.reference import simulate_numpy
+
+    with pytest.raises((TypeError, ValueError), match="seed"):
+        simulate_numpy([2, 2], "relu", n_networks=2, seed=seed)
+    with pytest.raises((TypeError, ValueError), match="seed"):
+        initmath.simulate([2, 2], "relu", n_networks=2, seed=seed)
+
+
+def test_checks_are_typed_objects_not_a_dict_language():
+    from initmath.practice.verification import Check
+
+    assert all(isinstance(c, Check) for c in CHECKS.values())
+    with pytest.raises(TypeError):
+        CHECKS["new"] = Check("relu", (8, 8))  # read-only
+    with pytest.raises(ValueError, match="needs backward=True"):
+        Check("relu", (8, 8), quantity="grad")
+    with pytest.raises(ValueError, match="needs gain_of"):
+        Check("tanh", (8, 8), unit_q=True)
+    with pytest.raises(ValueError, match="not both"):
+        Check("tanh", (8, 8), gain=1.0, gain_of="tanh")
+    # the network a check describes: exact gain of tanh and the unit-q input scale
+    kw = CHECKS["gain.exact"].network()
+    g = initmath.gain("tanh", convention="exact")
+    assert kw["gain"] == g and kw["input_std"] == 1.0 / g and kw["scheme"] == "lecun"

@@ -1,0 +1,1 @@
+"""Tests of :mod:`initmath.theory`, one file per module."""

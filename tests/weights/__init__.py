@@ -1,0 +1,1 @@
+"""Tests of :mod:`initmath.weights`, one file per module."""
