@@ -39,6 +39,7 @@ from .weights.shapes import LAYOUTS, fans
 from .weights.torch_gain import ActivationSpec
 
 if TYPE_CHECKING:
+    from .engine.network import Network
     from .engine.simulation import SimulationResult, simulate
     from .practice.registry import Formula, formulas
     from .practice.verification import Verification, predict, verify
@@ -67,6 +68,7 @@ _LAZY = {
     "derivative_moment": "theory.moments",
     "Formula": "practice.registry",
     "formulas": "practice.registry",
+    "Network": "engine.network",
     "simulate": "engine.simulation",
     "SimulationResult": "engine.simulation",
     "predict": "practice.verification",
@@ -92,6 +94,7 @@ __all__ = [
     "ActivationSpec",
     "Formula",
     "Moment",
+    "Network",
     "RNGLike",
     "SimulationResult",
     "Verification",

@@ -740,20 +740,6 @@ def _registry_lookup(key: object) -> Callable[[], object]:
 
 for vid, key in [("int", 3), ("none", None), ("list", ["he.variance"])]:
     add_call("registry", f"formulas[]-{vid}", _registry_lookup(key), ("formula", "name"), key)
-add_call(
-    "registry",
-    "set_verifier-unknown",
-    lambda: initmath.formulas.set_verifier("no.such", lambda: None),
-    ("name", "formula"),
-    "no.such",
-)
-add_call(
-    "registry",
-    "set_verifier-not_callable",
-    lambda: initmath.formulas.set_verifier("he.variance", 3),
-    ("verify", "callable"),
-)
-
 for f in (finite_width.kurtosis, finite_width.log_norm_moments):
     add("finite_width", f, ("relu", 2, 4), {}, 0, ACTIVATION + NONE, ACT_NAMES)
     add("finite_width", f, ("relu", 2, 4), {}, 1, INT_MIN1 + NONE + [("huge", 10**30)], "depth")
@@ -889,7 +875,7 @@ for f, extra in ((initmath.simulate, _SIM_BASE), (initmath.predict, {})):
     add(mod, f, ([2, 2], "relu"), extra, 1, ACTIVATION + NONE, ACT_NAMES)
     for key, values, _ in SIM_KEYS:
         add(mod, f, ([2, 2], "relu"), extra, key, values)
-    add(mod, f, ([2, 2], "relu"), {**extra, "scheme": "normal"}, "std_value", NONNEGATIVE)
+    add(mod, f, ([2, 2], "relu"), {**extra, "scheme": "normal"}, "std", NONNEGATIVE)
 sim = initmath.simulate
 # 2**63 networks is a valid (endless) run: streams go up to 2**64; past them is refused.
 add(
@@ -1292,11 +1278,11 @@ Y_BAD = [
 ]
 add("training", training.network, ([2, 3, 2], "relu"), {}, 0, WIDTHS + NONE, "widths")
 add("training", training.network, ([2, 3, 2], "relu"), {}, 1, ACTIVATION + NONE, ACT_NAMES)
-add("training", training.network, ([2, 3, 2], "relu", "he"), {}, 2, CHOICE + NONE, "scheme")
+add("training", training.network, ([2, 3, 2], "relu"), {}, "scheme", CHOICE + NONE)
 add("training", training.network, ([2, 3, 2], "relu"), {}, "distribution", CHOICE + NONE)
 add("training", training.network, ([2, 3, 2], "relu"), {}, "gain", NONNEGATIVE)
 add("training", training.network, ([2, 3, 2], "relu"), {}, "mode", CHOICE)
-add("training", training.network, ([2, 3, 2], "relu", "normal"), {}, "std", NONNEGATIVE)
+add("training", training.network, ([2, 3, 2], "relu"), {"scheme": "normal"}, "std", NONNEGATIVE)
 add("training", training.network, ([2, 3, 2], "relu"), {}, "seed", INT_MIN0 + NONE)
 
 

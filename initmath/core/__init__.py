@@ -5,10 +5,4 @@ Imports nothing from the package.
 
 from .lazy import submodule_loader
 
-__getattr__ = submodule_loader(
-    __name__,
-    (
-        "checks",
-        "lazy",
-    ),
-)
+__getattr__ = submodule_loader(__name__, __path__)

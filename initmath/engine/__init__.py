@@ -11,16 +11,4 @@ Jacobian spectra, predicted and sampled). Imports only the layers below.
 
 from ..core.lazy import submodule_loader
 
-__getattr__ = submodule_loader(
-    __name__,
-    (
-        "jacobian",
-        "kernel_cache",
-        "kernel_source",
-        "kernels",
-        "reference",
-        "rng",
-        "simulation",
-        "stats",
-    ),
-)
+__getattr__ = submodule_loader(__name__, __path__)

@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import cast
+from typing import NamedTuple, cast
 
 import numpy as np
 import sympy as sp
@@ -50,11 +50,13 @@ from ..theory.quadrature import gaussian_expectation
 from ..weights.samplers import init
 from ..weights.schemes import Distribution
 from ..weights.torch_gain import ActivationSpec
+from .network import Network
 from .stats import Estimate
 
 __all__ = [
     "JACOBIAN_DISTRIBUTIONS",
     "JacobianSpectrum",
+    "MeanField",
     "L_SYM",
     "MAX_DEPTH",
     "MU1",
@@ -65,6 +67,7 @@ __all__ = [
     "derivative_moment_ratio",
     "forward",
     "input_output_jacobian",
+    "mean_field",
     "jacobian_spectrum",
     "linear_gaussian_recursion",
     "linear_gaussian_relative_variance",
@@ -216,6 +219,66 @@ def linear_gaussian_relative_variance(depths: Sequence[int], width: int) -> np.n
     return np.array([out[d] for d in ds])
 
 
+class MeanField(NamedTuple):
+    """A square network in the mean-field parameters of the Jacobian literature."""
+
+    activation: Activation
+    depth: int
+    width: int
+    distribution: Distribution
+    sigma_w2: float
+    sigma_b2: float
+    input_q: float
+
+
+def mean_field(network: Network) -> MeanField:
+    """The mean-field parameters of ``network``: depth :math:`L`, width :math:`n`,
+    :math:`\\sigma_w^2 = n \\operatorname{Var}(W)`, :math:`\\sigma_b^2` and :math:`q_0`.
+
+    The Jacobian functions take such a network (all widths equal, the same
+    :math:`\\sigma_w^2` in every layer, Gaussian or orthogonal weights) instead of their
+    ``activation, depth, width, sigma_w2=..., ...`` arguments.
+
+    Raises
+    ------
+    ValueError
+        Widths that differ, layers whose :math:`\\sigma_w^2` differ, or a distribution the
+        Jacobian functions do not model.
+    """
+    if not isinstance(network, Network):
+        raise TypeError(f"network must be a Network, got {network!r}")
+    if len(set(network.widths)) != 1:
+        raise ValueError(
+            f"the Jacobian functions need a square network (all widths equal), got widths "
+            f"{list(network.widths)!r}"
+        )
+    if len(set(network.sigma_w2)) != 1:
+        raise ValueError(
+            f"the Jacobian functions need the same sigma_w2 in every layer, got "
+            f"{network.sigma_w2!r}"
+        )
+    return MeanField(
+        network.activation,
+        network.depth,
+        network.widths[0],
+        _dist(network.distribution),
+        network.sigma_w2[0],
+        network.sigma_b2,
+        network.input_q,
+    )
+
+
+def _from_network(network: Network, given: dict[str, object]) -> MeanField:
+    """:func:`mean_field`, refusing the separate arguments it replaces."""
+    extra = sorted(k for k, v in given.items() if v is not None)
+    if extra:
+        raise ValueError(
+            f"got a Network and {extra[0]}: the network's description says it (use "
+            f"network.replace(...) to change it)"
+        )
+    return mean_field(network)
+
+
 # -- numeric moments and the mean-field prediction ------------------------------------------
 def _activation(act: object) -> Activation:
     return get_activation(act)
@@ -267,13 +330,13 @@ def _mean_field_layers(
 
 
 def predicted_relative_variance(
-    activation: ActivationSpec | Activation,
-    depths: Sequence[int],
+    activation: ActivationSpec | Activation | Network,
+    depths: Sequence[int] | None = None,
     *,
-    distribution: str = "normal",
-    sigma_w2: float = 1.0,
-    sigma_b2: float = 0.0,
-    input_q: float = 1.0,
+    distribution: str | None = None,
+    sigma_w2: float | None = None,
+    sigma_b2: float | None = None,
+    input_q: float | None = None,
 ) -> np.ndarray:
     """Large-width mean-field :math:`r_L` at each of ``depths``.
 
@@ -291,12 +354,30 @@ def predicted_relative_variance(
     >>> predicted_relative_variance("linear", [5], distribution="orthogonal")
     array([0.])
     """
-    a = _activation(activation)
-    ds = _depth_list(depths, "depths")
-    s1 = _S1[_dist(distribution)]
-    sw2 = positive_real(sigma_w2, "sigma_w2")
-    sb2 = nonnegative_real(sigma_b2, "sigma_b2")
-    q0 = positive_real(input_q, "input_q")
+    if isinstance(activation, Network):
+        mf = _from_network(
+            activation,
+            {
+                "distribution": distribution,
+                "sigma_w2": sigma_w2,
+                "sigma_b2": sigma_b2,
+                "input_q": input_q,
+            },
+        )
+        a, sw2, sb2, q0 = mf.activation, mf.sigma_w2, mf.sigma_b2, mf.input_q
+        ds = _depth_list(
+            list(range(1, mf.depth + 1)) if depths is None else depths, "depths", mf.depth
+        )
+        s1 = _S1[mf.distribution]
+    else:
+        if depths is None:
+            raise TypeError("depths is required unless a Network gives the depth")
+        a = _activation(activation)
+        ds = _depth_list(depths, "depths")
+        s1 = _S1[_dist("normal" if distribution is None else distribution)]
+        sw2 = positive_real(1.0 if sigma_w2 is None else sigma_w2, "sigma_w2")
+        sb2 = nonnegative_real(0.0 if sigma_b2 is None else sigma_b2, "sigma_b2")
+        q0 = positive_real(1.0 if input_q is None else input_q, "input_q")
     r, out = 0.0, {}
     for layer, _q, d2, d4 in _mean_field_layers(a, max(ds), sw2, sb2, q0, True):
         r += d4 / d2**2 - 1 - s1
@@ -305,12 +386,12 @@ def predicted_relative_variance(
 
 
 def predicted_mean_lambda(
-    activation: ActivationSpec | Activation,
-    depths: Sequence[int],
+    activation: ActivationSpec | Activation | Network,
+    depths: Sequence[int] | None = None,
     *,
-    sigma_w2: float = 1.0,
-    sigma_b2: float = 0.0,
-    input_q: float = 1.0,
+    sigma_w2: float | None = None,
+    sigma_b2: float | None = None,
+    input_q: float | None = None,
 ) -> np.ndarray:
     """Large-width mean-field :math:`E[\\lambda]` after each of ``depths`` layers.
 
@@ -335,11 +416,22 @@ def predicted_mean_lambda(
     >>> predicted_mean_lambda("linear", [2], sigma_w2=1.0)
     array([1.])
     """
-    a = _activation(activation)
-    ds = _depth_list(depths, "depths")
-    sw2 = positive_real(sigma_w2, "sigma_w2")
-    sb2 = nonnegative_real(sigma_b2, "sigma_b2")
-    q0 = positive_real(input_q, "input_q")
+    if isinstance(activation, Network):
+        mf = _from_network(
+            activation, {"sigma_w2": sigma_w2, "sigma_b2": sigma_b2, "input_q": input_q}
+        )
+        a, sw2, sb2, q0 = mf.activation, mf.sigma_w2, mf.sigma_b2, mf.input_q
+        ds = _depth_list(
+            list(range(1, mf.depth + 1)) if depths is None else depths, "depths", mf.depth
+        )
+    else:
+        if depths is None:
+            raise TypeError("depths is required unless a Network gives the depth")
+        a = _activation(activation)
+        ds = _depth_list(depths, "depths")
+        sw2 = positive_real(1.0 if sigma_w2 is None else sigma_w2, "sigma_w2")
+        sb2 = nonnegative_real(0.0 if sigma_b2 is None else sigma_b2, "sigma_b2")
+        q0 = positive_real(1.0 if input_q is None else input_q, "input_q")
     log_m, out = 0.0, {}
     for layer, _q, d2, _d4 in _mean_field_layers(a, max(ds), sw2, sb2, q0, False):
         log_m += math.log(sw2 * d2)
@@ -660,25 +752,27 @@ class JacobianSpectrum:
 
 
 def jacobian_spectrum(
-    activation: ActivationSpec | Activation,
-    depth: int,
-    width: int,
+    activation: ActivationSpec | Activation | Network,
+    depth: int | None = None,
+    width: int | None = None,
     *,
-    distribution: str = "normal",
-    sigma_w2: float = 1.0,
-    sigma_b2: float = 0.0,
+    distribution: str | None = None,
+    sigma_w2: float | None = None,
+    sigma_b2: float | None = None,
     n_networks: int = 20,
     seed: int = 0,
     depths: Sequence[int] | None = None,
     spectrum_depths: Sequence[int] | None = None,
-    input_q: float = 1.0,
+    input_q: float | None = None,
 ) -> JacobianSpectrum:
     """Simulate ``n_networks`` random networks and record the spectrum of their Jacobians.
 
     Parameters
     ----------
-    activation : str, (str, float) or Activation
-        See :func:`initmath.activation`.
+    activation : str, (str, float), Activation or Network
+        See :func:`initmath.activation`; or a square
+        :class:`~initmath.engine.network.Network`, which then gives everything the
+        following arguments say (:func:`mean_field`), and they must not be given.
     depth, width : int
         Number of layers :math:`L` and their common width :math:`n` (input included).
     distribution : {"normal", "orthogonal"}
@@ -721,15 +815,32 @@ def jacobian_spectrum(
     >>> bool(np.allclose(s.spectra[6], 1.21 ** 6, rtol=1e-12))
     True
     """
-    act = _activation(activation)
-    big_l = _depth(depth)
-    n = integer(width, "width", 1)
-    dist = _dist(distribution)
-    sw2 = positive_real(sigma_w2, "sigma_w2")
-    sb2 = nonnegative_real(sigma_b2, "sigma_b2")
+    if isinstance(activation, Network):
+        mf = _from_network(
+            activation,
+            {
+                "depth": depth,
+                "width": width,
+                "distribution": distribution,
+                "sigma_w2": sigma_w2,
+                "sigma_b2": sigma_b2,
+                "input_q": input_q,
+            },
+        )
+        act, big_l, n, dist = mf.activation, _depth(mf.depth), mf.width, mf.distribution
+        sw2, sb2, q0 = mf.sigma_w2, mf.sigma_b2, mf.input_q
+    else:
+        if depth is None or width is None:
+            raise TypeError("depth and width are required unless a Network gives them")
+        act = _activation(activation)
+        big_l = _depth(depth)
+        n = integer(width, "width", 1)
+        dist = _dist("normal" if distribution is None else distribution)
+        sw2 = positive_real(1.0 if sigma_w2 is None else sigma_w2, "sigma_w2")
+        sb2 = nonnegative_real(0.0 if sigma_b2 is None else sigma_b2, "sigma_b2")
+        q0 = positive_real(1.0 if input_q is None else input_q, "input_q")
     n_net = integer(n_networks, "n_networks", 2)
     s = integer(seed, "seed", 0)
-    q0 = positive_real(input_q, "input_q")
     ds = (
         list(range(1, big_l + 1))
         if depths is None

@@ -36,15 +36,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import cast
+from typing import Unpack
 
 import numpy as np
 import numpy.typing as npt
 
-from ..core.checks import choice, integer, layer_widths, nonnegative_real, positive_real
-from ..theory import activations as _activations
-from ..weights.schemes import SCHEME_ALIASES, SCHEMES, Distribution, Mode, Scheme, bound, std
+from ..core.checks import integer, layer_widths
 from .kernel_source import AFTER_NAN, AFTER_OVERFLOW, EXPLODE, NAN, OK, OVERFLOW, TINY, UNDERFLOW
+from .network import Network, NetworkOptions, as_network
 
 __all__ = ["DEFAULT_MEMORY", "REFERENCE_DISTRIBUTIONS", "batch_size", "simulate_numpy"]
 
@@ -104,26 +103,6 @@ def batch_size(
     return max(1, memory // (per_network * _F64))
 
 
-def _scales(
-    ws: list[int],
-    scheme: Scheme,
-    distribution: Distribution,
-    gain: float | None,
-    mode: Mode | None,
-    std_value: float | None,
-) -> list[float]:
-    """Per layer: the std (normal) or the half-width of the support (uniform)."""
-    if std_value is not None:  # checked under its own name (std() would call it "std")
-        std_value = nonnegative_real(std_value, "std_value")
-    f = bound if distribution == "uniform" else std
-    return [
-        float(
-            f((n_out, n_in), scheme, distribution=distribution, gain=gain, mode=mode, std=std_value)
-        )
-        for n_in, n_out in zip(ws[:-1], ws[1:], strict=True)
-    ]
-
-
 def _classify(v: np.ndarray, nonzero: np.ndarray) -> np.ndarray:
     """Status codes of per-network second moments, by the engine's rule (see
     :mod:`initmath.engine.kernel_source`): NaN, past ``EXPLODE``, or below ``TINY`` (a zero from
@@ -168,21 +147,15 @@ def _counts(status: np.ndarray, *codes: int) -> np.ndarray:
 
 
 def simulate_numpy(
-    widths: Sequence[int],
-    activation: object,
+    network: Network | Sequence[int],
+    activation: object = None,
     *,
-    scheme: str = "he",
-    distribution: str = "normal",
-    gain: float | None = None,
-    mode: str | None = None,
-    std_value: float | None = None,
-    bias_std: float = 0.0,
-    input_std: float = 1.0,
     n_networks: int = 1000,
     n_inputs: int = 1,
     seed: int = 0,
     backward: bool = False,
     batch: int | None = None,
+    **options: Unpack[NetworkOptions],
 ) -> dict[str, npt.NDArray[np.float64]]:
     """Simulate ``n_networks`` random fully connected networks with NumPy only.
 
@@ -201,15 +174,13 @@ def simulate_numpy(
 
     Parameters
     ----------
-    widths : sequence of int
-        ``[n0, n1, ..., nL]``: input width, then each layer's width (all >= 1, L >= 1).
-    activation : str, (str, float) or Activation
-        The nonlinearity :math:`\\phi` (any registered activation); its NumPy form
-        :attr:`initmath.theory.activations.Activation.numpy` is used.
-    scheme, distribution, gain, mode, std_value
-        As for :func:`initmath.simulate`; ``distribution`` is ``"normal"`` or ``"uniform"``.
-    bias_std, input_std : float
-        Standard deviations of the biases (>= 0) and of the inputs (> 0).
+    network : Network or sequence of int
+        The description of the networks, or widths with ``activation`` and ``**options``,
+        as for :func:`initmath.simulate`; its distribution must be ``"normal"`` or
+        ``"uniform"``. The activation's NumPy form
+        (:attr:`initmath.theory.activations.Activation.numpy`) is used.
+    activation : str, (str, float) or Activation, optional
+        With widths only.
     n_networks, n_inputs : int
         Independent networks (>= 2, for a standard error) and inputs per network (>= 1).
     seed : int
@@ -248,21 +219,25 @@ def simulate_numpy(
     ['exploded', 'grad_exploded', 'grad_q', 'grad_q_se', 'grad_underflow', 'q', 'q_se',
      'underflow']
     """
-    ws = layer_widths(widths)
-    act = _activations.activation(activation)
+    net = as_network(network, activation, **options)
+    if net.distribution not in REFERENCE_DISTRIBUTIONS:
+        raise ValueError(
+            f"distribution must be one of {', '.join(map(repr, REFERENCE_DISTRIBUTIONS))} for "
+            f"the NumPy reference, got {net.distribution!r}"
+        )
+    ws = list(net.widths)
+    act = net.activation
     phi, dphi = act.numpy, act.numpy_derivative
-    sch = cast(Scheme, choice(scheme, "scheme", SCHEMES, SCHEME_ALIASES))
-    dist = cast(Distribution, choice(distribution, "distribution", REFERENCE_DISTRIBUTIONS))
+    dist = net.distribution
     n_networks = integer(n_networks, "n_networks", 2)
     n_inputs = integer(n_inputs, "n_inputs", 1)
-    bias_std = nonnegative_real(bias_std, "bias_std")
-    input_std = positive_real(input_std, "input_std")
+    bias_std, input_std = net.bias_std, net.input_std
     if not isinstance(backward, (bool, np.bool_)):
         raise TypeError(f"backward must be a bool, got {backward!r}")
     if batch is None:
         batch = batch_size(ws, n_inputs, backward=bool(backward))
     batch = min(integer(batch, "batch", 1), n_networks)
-    scales = _scales(ws, sch, dist, gain, cast("Mode | None", mode), std_value)  # std() checks mode
+    scales = net.scales
     seed = integer(seed, "seed", 0)  # the shared check, as simulate's (no str, float, bool)
     rng = np.random.default_rng(seed)
 

@@ -27,7 +27,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, cast
+from typing import Any, Unpack
 
 import numba
 import numpy as np
@@ -37,14 +37,8 @@ from ..core.checks import (
     available_memory,
     choice,
     integer,
-    layer_widths,
-    nonnegative_real,
-    positive_real,
 )
-from ..theory import activations as _activations
-from ..theory.activations import Activation
-from ..weights.distributions import DISTRIBUTIONS, TRUNCATION, truncated_normal_std
-from ..weights.schemes import SCHEME_ALIASES, SCHEMES, Distribution, Mode, Scheme, bound, std
+from ..weights.distributions import TRUNCATION
 from .kernel_source import (
     AFTER_NAN,
     AFTER_OVERFLOW,
@@ -54,10 +48,11 @@ from .kernel_source import (
     UNDERFLOW,
 )
 from .kernels import DIST_CODES, forget_module, kernel_module, kernel_params
+from .network import Network, NetworkOptions, as_network
 from .rng import seed_key
 from .stats import Estimate, Moments
 
-__all__ = ["FAILURES", "RECORDS", "NetworkSpec", "SimulationResult", "network_spec", "simulate"]
+__all__ = ["FAILURES", "RECORDS", "SimulationResult", "simulate"]
 
 #: What :func:`simulate` can record.
 RECORDS: tuple[str, ...] = ("second_moment", "mean", "histograms")
@@ -93,6 +88,8 @@ class SimulationResult:
     ----------
     config : dict
         The arguments of the run (without ``threads``, which cannot change the result).
+    network : Network
+        The description of the networks simulated.
     first_network, n_networks : int
         The range of networks simulated.
     q, q_se : numpy.ndarray
@@ -127,6 +124,7 @@ class SimulationResult:
     _hist: np.ndarray | None = field(repr=False)
     hist_edges: dict[str, np.ndarray] | None
     _codes: dict[str, np.ndarray] = field(repr=False)  # per quantity: (6 codes, L) counts
+    network: Network | None = None
 
     # -- comparison with a prediction ---------------------------------------------------------
     def z(self, predicted: Sequence[float] | np.ndarray, quantity: str = "q") -> np.ndarray:
@@ -351,6 +349,7 @@ class SimulationResult:
             hist,
             self.hist_edges,
             codes,
+            self.network,
         )
 
     def summary(self) -> str:
@@ -432,77 +431,6 @@ def _number(value: object, name: str, whole: object) -> float:
     return float(value)
 
 
-class NetworkSpec(NamedTuple):
-    """A validated network configuration (:func:`network_spec`)."""
-
-    widths: list[int]
-    activation: Activation
-    scheme: str
-    distribution: str
-    variances: list[float]  # per layer: the weights' variance, std(...)**2
-    scales: list[float]  # per layer: the kernel's scale of its distribution
-    bias_std: float
-    input_std: float
-    backward: bool
-
-
-def network_spec(
-    widths: object,
-    activation: object,
-    *,
-    scheme: object = "he",
-    distribution: object = "normal",
-    gain: float | None = None,
-    mode: str | None = None,
-    std_value: float | None = None,
-    bias_std: object = 0.0,
-    input_std: object = 1.0,
-    backward: object = False,
-) -> NetworkSpec:
-    """Validate the network arguments shared by :func:`simulate`, :func:`initmath.predict`
-    and :func:`initmath.verify` (one set of checks, one set of messages).
-
-    Returns
-    -------
-    NetworkSpec
-        The canonical values, with each layer's weight variance and distribution scale: the
-        std (normal), the half-width (uniform), the underlying normal's std (truncated) or
-        the gain (orthogonal).
-
-    Raises
-    ------
-    TypeError, ValueError
-        Naming the argument and repeating its value.
-    """
-    ws = layer_widths(widths)
-    act: Activation = _activations.activation(activation)
-    sch = cast(Scheme, choice(scheme, "scheme", SCHEMES, SCHEME_ALIASES))
-    dist = cast(Distribution, choice(distribution, "distribution", DISTRIBUTIONS))
-    bias = nonnegative_real(bias_std, "bias_std")
-    inp = positive_real(input_std, "input_std")
-    if not isinstance(backward, (bool, np.bool_)):
-        raise TypeError(f"backward must be a bool, got {backward!r}")
-    if std_value is not None:  # checked under its own name (std() would call it "std")
-        std_value = nonnegative_real(std_value, "std_value")
-    m = cast("Mode | None", mode)  # std() and bound() check it
-    variances, scales = [], []
-    for layer in range(len(ws) - 1):
-        shape = (ws[layer + 1], ws[layer])
-        s = float(std(shape, sch, distribution=dist, mode=m, gain=gain, std=std_value))
-        variances.append(s * s)
-        if dist == "uniform":
-            scales.append(
-                float(bound(shape, sch, distribution="uniform", mode=m, gain=gain, std=std_value))
-            )
-        elif dist == "truncated_normal":
-            scales.append(s / truncated_normal_std())
-        elif dist == "orthogonal":
-            scales.append(s * math.sqrt(max(shape)))  # the gain
-        else:
-            scales.append(s)
-    return NetworkSpec(ws, act, sch, dist, variances, scales, bias, inp, bool(backward))
-
-
 def memory_needed(
     ws: list[int],
     n_inputs: int,
@@ -557,16 +485,9 @@ def _initial_chunk(ws: list[int], n_inputs: int, backward: bool, threads: int) -
 
 
 def simulate(
-    widths: Sequence[int],
-    activation: object,
+    network: Network | Sequence[int],
+    activation: object = None,
     *,
-    scheme: str = "he",
-    distribution: str = "normal",
-    gain: float | None = None,
-    mode: str | None = None,
-    std_value: float | None = None,
-    bias_std: float = 0.0,
-    input_std: float = 1.0,
     n_networks: int = 1000,
     n_inputs: int = 1,
     seed: int = 0,
@@ -576,36 +497,33 @@ def simulate(
     bins: int = 100,
     hist_range: dict[str, tuple[float, float]] | None = None,
     first_network: int = 0,
+    **options: Unpack[NetworkOptions],
 ) -> SimulationResult:
-    """Simulate ``n_networks`` random fully connected networks.
+    """Simulate ``n_networks`` random networks of one description.
 
-    Layer :math:`\\ell = 1..L`: :math:`z^\\ell = W^\\ell x^{\\ell-1} + b^\\ell`, with
-    :math:`x^0` the input (i.i.d. :math:`N(0, \\text{input\\_std}^2)`, ``n_inputs`` of them
-    per network) and :math:`x^\\ell = \\phi(z^\\ell)`. :math:`W^\\ell` has shape
-    ``(widths[l], widths[l-1])`` with entries from ``scheme``/``distribution``;
-    :math:`b^\\ell_i \\sim N(0, \\text{bias\\_std}^2)`.
+    Each is a draw of ``network`` (:class:`~initmath.engine.network.Network`): layer
+    :math:`\\ell = 1..L` computes :math:`z^\\ell = W^\\ell x^{\\ell-1} + b^\\ell` and
+    :math:`x^\\ell = \\phi(z^\\ell)`, with :math:`x^0` the input (i.i.d.
+    :math:`N(0, \\text{input\\_std}^2)`, ``n_inputs`` of them per network).
 
     Networks whose values overflow, go NaN or underflow are counted and reported, never
     averaged in (see :class:`SimulationResult`). The work is done in kernel calls of a
     fraction of a second each, so ``KeyboardInterrupt`` (Ctrl-C) stops a run within about
     a second (one network's time, for huge networks) and leaves the process usable. That
     includes a first run that compiles the kernel: it is compiled in a child process that
-    Ctrl-C kills (see :func:`initmath.engine.kernels.kernel_module`; with the in-memory fallback,
-    when the disk cache cannot be used, Ctrl-C acts only once the compilation is done).
+    Ctrl-C kills (see :func:`initmath.engine.kernels.kernel_module`; with the in-memory
+    fallback, when the disk cache cannot be used, Ctrl-C acts only once the compilation is
+    done).
 
     Parameters
     ----------
-    widths : sequence of int
-        ``[n0, n1, ..., nL]``: input width, then each layer's width (all >= 1, L >= 1).
-    activation : str, (str, float) or Activation
-        The nonlinearity :math:`\\phi` (any registered activation).
-    scheme, distribution, gain, mode
-        As for :func:`initmath.std`; ``gain=None`` is the scheme's own (He: :math:`\\sqrt2`),
-        independent of ``activation``.
-    std_value : float, optional
-        The fixed std of scheme ``"normal"``.
-    bias_std, input_std : float
-        Standard deviations of the biases (>= 0) and of the inputs (> 0).
+    network : Network or sequence of int
+        The description of the networks; or, the short form, their widths ``[n0, ..., nL]``,
+        with ``activation`` and ``**options`` (:class:`~initmath.engine.network.Network`'s
+        arguments: ``scheme``, ``distribution``, ``gain``, ``mode``, ``std``, ``bias_std``,
+        ``input_std``).
+    activation : str, (str, float) or Activation, optional
+        With widths only: the nonlinearity :math:`\\phi`.
     n_networks, n_inputs : int
         Independent networks (>= 2, for a standard error) and inputs per network (>= 1).
     seed : int
@@ -641,19 +559,11 @@ def simulate(
     >>> bool(abs(r.q[-1] - 2.0) < 5 * r.q_se[-1])  # He on unit inputs: q = 2 at every layer
     True
     """
-    spec = network_spec(
-        widths,
-        activation,
-        scheme=scheme,
-        distribution=distribution,
-        gain=gain,
-        mode=mode,
-        std_value=std_value,
-        bias_std=bias_std,
-        input_std=input_std,
-        backward=backward,
-    )
-    act = spec.activation
+    net = as_network(network, activation, **options)
+    if not isinstance(backward, (bool, np.bool_)):
+        raise TypeError(f"backward must be a bool, got {backward!r}")
+    backward = bool(backward)
+    act = net.activation
     n_networks = integer(n_networks, "n_networks", 2)
     n_inputs = integer(n_inputs, "n_inputs", 1)
     first_network = integer(first_network, "first_network", 0)
@@ -676,7 +586,7 @@ def simulate(
         if threads > max_threads:
             raise ValueError(f"threads must be <= {max_threads} (NUMBA_NUM_THREADS), got {threads}")
     k0, k1 = seed_key(seed)
-    L = len(spec.widths) - 1
+    L = len(list(net.widths)) - 1
     # the histograms have a row per thread id (numba.config's globals are set at run time)
     n_threads: int = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
     use = threads if threads is not None else numba.get_num_threads()
@@ -684,16 +594,16 @@ def simulate(
     max_chunk = int(min(_MAX_CHUNK, max(1, _CHUNK_BYTES // (L * 27)), n_networks))
     _check_memory(
         memory_needed(
-            spec.widths, n_inputs, spec.backward, spec.distribution, nbins, n_threads, max_chunk
+            list(net.widths), n_inputs, backward, net.distribution, nbins, n_threads, max_chunk
         ),
-        {"widths": spec.widths, "n_inputs": n_inputs, "bins": bins, "n_networks": n_networks},
+        {"widths": list(net.widths), "n_inputs": n_inputs, "bins": bins, "n_networks": n_networks},
     )
 
-    ws = np.array(spec.widths, dtype=np.int64)
-    scales = np.array(spec.scales)
+    ws = np.array(list(net.widths), dtype=np.int64)
+    scales = np.array(net.scales)
     kernel = kernel_module(act).run
     params = kernel_params(act)
-    keys = ("q", "mean", "grad") if spec.backward else ("q", "mean")
+    keys = ("q", "mean", "grad") if backward else ("q", "mean")
     stats = {k: Moments(L) for k in keys}
     codes = {k: np.zeros((6, L), dtype=np.int64) for k in keys}
     hist_total = np.zeros((3, L, nbins), dtype=np.int64)
@@ -705,7 +615,7 @@ def simulate(
         if threads is not None:
             numba.set_num_threads(threads)
         start = 0
-        chunk = min(max_chunk, _initial_chunk(spec.widths, n_inputs, spec.backward, use))
+        chunk = min(max_chunk, _initial_chunk(list(net.widths), n_inputs, backward, use))
         while start < n_networks:
             count = min(chunk, n_networks - start)
             q = np.zeros((count, L))
@@ -724,12 +634,12 @@ def simulate(
                     count,
                     k0,
                     k1,
-                    DIST_CODES[spec.distribution],
+                    DIST_CODES[net.distribution],
                     scales,
                     TRUNCATION,
-                    spec.bias_std,
-                    spec.input_std,
-                    spec.backward,
+                    net.bias_std,
+                    net.input_std,
+                    backward,
                     ranges,
                     params,
                     q,
@@ -770,19 +680,19 @@ def simulate(
             for i, k in enumerate(("pre", "act", "grad"))
         }
     config = {
-        "widths": tuple(spec.widths),
+        "widths": net.widths,
         "activation": act.name,
         "phi": str(act.expr),
-        "scheme": spec.scheme,
-        "distribution": spec.distribution,
-        "gain": gain,
-        "mode": mode,
-        "std_value": std_value,
-        "bias_std": spec.bias_std,
-        "input_std": spec.input_std,
+        "scheme": net.scheme,
+        "distribution": net.distribution,
+        "gain": net.gain,
+        "mode": net.mode,
+        "std": net.std,
+        "bias_std": net.bias_std,
+        "input_std": net.input_std,
         "n_inputs": n_inputs,
         "seed": int(seed),
-        "backward": spec.backward,
+        "backward": backward,
         "record": tuple(sorted(rec)),
         "bins": bins,
         "hist_range": ranges.tolist(),
@@ -795,4 +705,5 @@ def simulate(
         hist_total if "histograms" in rec else None,
         edges,
         codes,
+        net,
     )

@@ -9,14 +9,4 @@ trainer), :mod:`~initmath.practice.lsuv`, :mod:`~initmath.practice.datasets` (of
 
 from ..core.lazy import submodule_loader
 
-__getattr__ = submodule_loader(
-    __name__,
-    (
-        "datasets",
-        "lsuv",
-        "plotting",
-        "registry",
-        "training",
-        "verification",
-    ),
-)
+__getattr__ = submodule_loader(__name__, __path__)

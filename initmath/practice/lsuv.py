@@ -22,7 +22,7 @@ Two entry points: :func:`lsuv` builds the orthogonal network from widths and a s
 in PyTorch layout ``(n_out, n_in)``, the same draws as
 :func:`initmath.practice.training.network` with
 ``distribution="orthogonal"``), :func:`lsuv_network` rescales an existing
-:class:`~initmath.practice.training.Network` **in place**. Both return an :class:`LSUVResult`.
+:class:`~initmath.practice.training.Model` **in place**. Both return an :class:`LSUVResult`.
 
 Example
 -------
@@ -39,12 +39,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 import numpy.typing as npt
 
-from ..core.checks import integer, layer_widths, positive_real
-from .training import Network, network
+from ..core.checks import integer, positive_real
+from ..engine.network import Network
+from .training import Model
+from .training import network as training_network
 
 __all__ = ["LSUVResult", "layer_variances", "lsuv", "lsuv_network"]
 
@@ -103,12 +106,12 @@ def _as_batch(x: object, n_in: int) -> Array:
     return arr
 
 
-def layer_variances(net: Network, x: object) -> Array:
+def layer_variances(net: Model, x: object) -> Array:
     """Sample variance of every layer's pre-activations on a batch.
 
     Parameters
     ----------
-    net : Network
+    net : Model
     x : array_like, shape (batch, n_0)
         One example per row.
 
@@ -118,8 +121,8 @@ def layer_variances(net: Network, x: object) -> Array:
         Per layer :math:`\\ell = 1..L`, ``numpy.var`` of :math:`z^\\ell` over all units and
         examples.
     """
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be an initmath.practice.training.Network, got {net!r}")
+    if not isinstance(net, Model):
+        raise TypeError(f"net must be an initmath.practice.training.Model, got {net!r}")
     h = _as_batch(x, net.widths[0]).T
     out = np.empty(len(net.weights))
     last = len(net.weights) - 1
@@ -132,12 +135,12 @@ def layer_variances(net: Network, x: object) -> Array:
     return out
 
 
-def lsuv_network(net: Network, x: object, *, tol: float = 0.1, max_iter: int = 10) -> LSUVResult:
+def lsuv_network(net: Model, x: object, *, tol: float = 0.1, max_iter: int = 10) -> LSUVResult:
     """Rescale the weights of ``net`` in place, layer by layer, to unit output variance on ``x``.
 
     Parameters
     ----------
-    net : Network
+    net : Model
         Typically built with ``distribution="orthogonal"``; its weights are modified in place
         (the biases are left alone and enter the measured variance).
     x : array_like, shape (batch, n_0)
@@ -155,13 +158,13 @@ def lsuv_network(net: Network, x: object, *, tol: float = 0.1, max_iter: int = 1
     Raises
     ------
     TypeError
-        ``net`` not a Network, ``x`` not real, ``max_iter`` not an int.
+        ``net`` not a Model, ``x`` not real, ``max_iter`` not an int.
     ValueError
         Wrong shape of ``x``, non-finite ``x``, ``tol`` not > 0, ``max_iter < 1``, a layer
         whose output variance on the batch is zero or not finite (it cannot be rescaled).
     """
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be an initmath.practice.training.Network, got {net!r}")
+    if not isinstance(net, Model):
+        raise TypeError(f"net must be an initmath.practice.training.Model, got {net!r}")
     xs = _as_batch(x, net.widths[0])
     tol = positive_real(tol, "tol")
     max_iter = integer(max_iter, "max_iter", minimum=1)
@@ -202,28 +205,53 @@ def lsuv_network(net: Network, x: object, *, tol: float = 0.1, max_iter: int = 1
     )
 
 
+@overload
 def lsuv(
-    widths: Sequence[int],
+    network: Network, x: object, /, *, tol: float = 0.1, max_iter: int = 10, seed: int = 0
+) -> LSUVResult: ...
+
+
+@overload
+def lsuv(
+    network: Sequence[int],
     activation: object,
     x: object,
+    /,
+    *,
+    tol: float = 0.1,
+    max_iter: int = 10,
+    seed: int = 0,
+) -> LSUVResult: ...
+
+
+def lsuv(
+    network: Network | Sequence[int],
+    second: object,
+    third: object = None,
+    /,
     *,
     tol: float = 0.1,
     max_iter: int = 10,
     seed: int = 0,
 ) -> LSUVResult:
-    """LSUV initialization of a fully connected network given by its widths.
+    """LSUV initialization: draw a network, then rescale it layer by layer.
 
-    Draws orthogonal weights with gain 1 (orthonormal rows or columns, PyTorch's
-    ``orthogonal_``; layer ``l`` from ``numpy.random.default_rng([seed, l])``), zero biases,
-    then applies :func:`lsuv_network`. Every layer, the last included, is rescaled, as in the
-    paper's Algorithm 1.
+    ``lsuv(network, x)`` draws the description ``network``
+    (:func:`initmath.practice.training.network`, layer ``l`` from
+    ``numpy.random.default_rng([seed, l])``); ``lsuv(widths, activation, x)`` draws the
+    paper's start, orthogonal weights with gain 1 (orthonormal rows or columns, PyTorch's
+    ``orthogonal_``; ``Network(widths, activation, scheme="lecun",
+    distribution="orthogonal")``) and zero biases. Then :func:`lsuv_network` rescales every
+    layer, the last included, as in the paper's Algorithm 1.
 
     Parameters
     ----------
-    widths : sequence of int
-        ``[n_0, n_1, ..., n_L]``, each :math:`\\ge 1`.
+    network : Network or sequence of int
+        The description of the network, or its widths ``[n_0, n_1, ..., n_L]`` followed by
+        the activation.
     activation : str, tuple or Activation
-        Applied after every layer but the last (see :func:`initmath.activation`).
+        With widths only: applied after every layer but the last (see
+        :func:`initmath.activation`).
     x : array_like, shape (batch, n_0)
         The data batch, one example per row.
     tol, max_iter
@@ -241,7 +269,14 @@ def lsuv(
     TypeError, ValueError
         Invalid widths, activation, seed, or any error of :func:`lsuv_network`.
     """
-    ws = layer_widths(widths)
+    if isinstance(network, Network):
+        if third is not None:
+            raise TypeError("lsuv(network, x) takes a Network and the batch; got a third argument")
+        net, x = network, second
+    else:
+        if third is None:
+            raise TypeError("lsuv(widths, activation, x): the data batch x is missing")
+        net = Network(network, second, scheme="lecun", distribution="orthogonal")
+        x = third
     seed = integer(seed, "seed", minimum=0)
-    net = network(ws, activation, "lecun", distribution="orthogonal", seed=seed)
-    return lsuv_network(net, x, tol=tol, max_iter=max_iter)
+    return lsuv_network(training_network(net, seed=seed), x, tol=tol, max_iter=max_iter)

@@ -2,8 +2,10 @@
 
 Each :class:`Formula` has a stable name, the SymPy derivation that produces it (run lazily,
 once), its assumptions in words, its LaTeX and the key of the paper it comes from in the
-book's bibliography (``book/references.bib``). The Monte Carlo engine attaches to each a
-``verify`` callable that checks it against simulation.
+book's bibliography (``book/references.bib``). :attr:`Formula.check` is how
+:mod:`initmath.practice.verification` checks it against simulation, and
+:meth:`Formula.verify` runs that check. The registry sits above verification, so nothing
+is attached at import time.
 
 >>> import initmath
 >>> f = initmath.formulas["he.variance"]
@@ -20,13 +22,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import sympy as sp
 
 from ..theory import derivations as d
 from ..theory.activations import registered
 from ..theory.moments import Q, symbolic_moment
+from .verification import CHECKS, LEVEL, Check, Verification, verify
 
 __all__ = ["Formula", "FormulaRegistry", "formulas"]
 
@@ -47,8 +49,6 @@ class Formula:
         Citation key into ``book/references.bib``.
     description : str
         One line.
-    verify : callable or None
-        Filled in by the Monte Carlo engine: checks the formula against simulation.
     """
 
     name: str
@@ -57,12 +57,38 @@ class Formula:
     assumptions: tuple[str, ...]
     cite: str | None
     description: str
-    verify: Callable[..., Any] | None = field(default=None, repr=False)
 
     @functools.cached_property
     def rhs(self) -> sp.Expr:
         """The derived right-hand side (computed on first use, then cached)."""
         return self.derive()
+
+    @property
+    def check(self) -> Check | None:
+        """How the formula is checked against simulation (:data:`CHECKS`), or None."""
+        return CHECKS.get(self.name)
+
+    def verify(
+        self,
+        *,
+        n_networks: int | None = None,
+        seed: int = 0,
+        level: float = LEVEL,
+        threads: int | None = None,
+        scale: float = 1.0,
+    ) -> Verification:
+        """Check the formula against simulation: :func:`initmath.verify` of its name.
+
+        Raises
+        ------
+        ValueError
+            If the formula has no simulation check.
+        """
+        if self.check is None:
+            raise ValueError(f"formula {self.name!r} has no simulation check")
+        return verify(
+            self.name, n_networks=n_networks, seed=seed, level=level, threads=threads, scale=scale
+        )
 
     @property
     def expr(self) -> sp.Expr:
@@ -107,27 +133,6 @@ class FormulaRegistry(Mapping[str, Formula]):
 
     def __len__(self) -> int:
         return len(self._items)
-
-    def set_verifier(self, name: str, verify: Callable[..., Any]) -> None:
-        """Attach the simulation check of formula ``name``.
-
-        Raises
-        ------
-        TypeError
-            If ``name`` is not a str or ``verify`` is not callable.
-        ValueError
-            If no formula is called ``name``.
-        """
-        if not isinstance(name, str):
-            raise TypeError(f"name must be a formula name (a str), got {name!r}")
-        if name not in self._items:
-            raise ValueError(
-                f"unknown formula name {name!r}: cannot attach a verifier; known: "
-                f"{', '.join(self._items)}"
-            )
-        if not callable(verify):
-            raise TypeError(f"verify must be callable, got {verify!r}")
-        self._items[name].verify = verify
 
 
 def _sym(name: str, **assumptions: bool) -> sp.Symbol:

@@ -24,7 +24,7 @@ Example
 >>> rng = np.random.default_rng(0)
 >>> x = rng.standard_normal((200, 2))
 >>> y = (x[:, 0] + x[:, 1] > 0).astype(int)
->>> net = network([2, 16, 2], "relu", "he", seed=1)
+>>> net = network([2, 16, 2], "relu", scheme="he", seed=1)
 >>> history = train(net, x, y, epochs=20, learning_rate=0.1)
 >>> bool(history.train_loss[-1] < 0.25 * history.train_loss[0])
 True
@@ -35,24 +35,23 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import numpy.typing as npt
 
-from ..core.checks import choice, integer, layer_widths, nonnegative_real, positive_real
+from ..core.checks import choice, integer, nonnegative_real, positive_real
+from ..engine.network import Network, NetworkOptions, as_network
 from ..theory.activations import Activation
-from ..theory.activations import activation as get_activation
 from ..weights.samplers import init
-from ..weights.schemes import Distribution, Mode, Scheme
 
-__all__ = ["History", "Network", "accuracy", "forward", "loss_and_gradients", "network", "train"]
+__all__ = ["History", "Model", "accuracy", "forward", "loss_and_gradients", "network", "train"]
 
 Array = npt.NDArray[np.float64]
 
 
 @dataclass
-class Network:
+class Model:
     """A fully connected classifier: ``weights[l]`` has shape ``(n_out, n_in)``.
 
     Attributes
@@ -72,66 +71,75 @@ class Network:
         """``[n_0, n_1, ..., n_L]``."""
         return [self.weights[0].shape[1]] + [w.shape[0] for w in self.weights]
 
-    def copy(self) -> Network:
+    def copy(self) -> Model:
         """An independent copy (the arrays are copied)."""
-        return Network(
+        return Model(
             [w.copy() for w in self.weights], [b.copy() for b in self.biases], self.activation
         )
 
 
 def network(
-    widths: Sequence[int],
-    activation: object,
-    scheme: Scheme = "he",
+    network: Network | Sequence[int],
+    activation: object = None,
     *,
-    distribution: Distribution = "normal",
-    gain: float | None = None,
-    mode: Mode | None = None,
-    std: float | None = None,
     seed: int = 0,
-) -> Network:
-    """A network with weights from :func:`initmath.init` and zero biases.
+    **options: Unpack[NetworkOptions],
+) -> Model:
+    """One draw of the random network ``network``, as a trainable :class:`Model`.
+
+    Layer ``l``'s weights are ``initmath.init((n_out, n_in), scheme, distribution=...,
+    gain=..., mode=..., std=..., rng=numpy.random.default_rng([seed, l]))``; its biases are
+    zero, or, when ``bias_std > 0``, :math:`N(0, \\text{bias\\_std}^2)` from
+    ``numpy.random.default_rng([seed, l, 1])``. ``input_std`` plays no part (the data are
+    given).
 
     Parameters
     ----------
-    widths : sequence of int
-        ``[n_0, n_1, ..., n_L]``: inputs, hidden widths, number of classes.
-    activation : str, tuple or Activation
-        The hidden layers' activation (see :func:`initmath.activation`).
-    scheme, distribution, gain, mode, std
-        As for :func:`initmath.init`; every layer, the output layer included, uses them.
+    network : Network or sequence of int
+        The description (:class:`~initmath.engine.network.Network`), or the short form:
+        widths ``[n_0, n_1, ..., n_L]`` (inputs, hidden widths, number of classes) with
+        ``activation`` and ``**options`` (``scheme`` default ``"he"``, ``distribution``,
+        ``gain``, ``mode``, ``std``, ``bias_std``). Every layer, the output layer included,
+        uses the scheme.
+    activation : str, tuple or Activation, optional
+        With widths only: the hidden layers' activation (see :func:`initmath.activation`).
     seed : int
-        The weights of layer ``l`` come from ``numpy.random.default_rng([seed, l])``.
+        :math:`\\ge 0`; the draw is a deterministic function of it.
 
     Returns
     -------
-    Network
+    Model
     """
-    ws = layer_widths(widths)
-    act = get_activation(activation)
+    net = as_network(network, activation, **options)
     seed = integer(seed, "seed", minimum=0)
     weights = [
         init(
-            (ws[ell + 1], ws[ell]),
-            scheme,
-            distribution=distribution,
-            gain=gain,
-            mode=mode,
-            std=std,
+            layer.shape,
+            net.scheme,
+            distribution=net.distribution,
+            gain=net.gain,
+            mode=net.mode,
+            std=net.std,
             rng=np.random.default_rng([seed, ell]),
         )
-        for ell in range(len(ws) - 1)
+        for ell, layer in enumerate(net.layers)
     ]
-    return Network(weights, [np.zeros(n) for n in ws[1:]], act)
+    biases = [
+        np.random.default_rng([seed, ell, 1]).normal(0.0, net.bias_std, layer.n_out)
+        if net.bias_std > 0
+        else np.zeros(layer.n_out)
+        for ell, layer in enumerate(net.layers)
+    ]
+    return Model(weights, biases, net.activation)
 
 
-def _check_net(net: object) -> Network:
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be an initmath.practice.training.Network, got {net!r}")
+def _check_net(net: object) -> Model:
+    if not isinstance(net, Model):
+        raise TypeError(f"net must be an initmath.practice.training.Model, got {net!r}")
     return net
 
 
-def _as_inputs(net: Network, x: object, name: str = "x") -> Array:
+def _as_inputs(net: Model, x: object, name: str = "x") -> Array:
     """``x`` as a finite float64 array of shape ``(n, n_0)`` with ``n >= 1``."""
     if x is None or isinstance(x, (str, bytes)):
         raise TypeError(f"{name} must be a real array, got {x!r}")
@@ -148,7 +156,7 @@ def _as_inputs(net: Network, x: object, name: str = "x") -> Array:
     return arr
 
 
-def _as_labels(net: Network, y: object, n: int, name: str = "y") -> npt.NDArray[np.int64]:
+def _as_labels(net: Model, y: object, n: int, name: str = "y") -> npt.NDArray[np.int64]:
     if y is None or isinstance(y, (str, bytes)):
         raise TypeError(f"{name} must be an integer array, got {y!r}")
     arr = np.asarray(y)
@@ -164,12 +172,12 @@ def _as_labels(net: Network, y: object, n: int, name: str = "y") -> npt.NDArray[
     return arr.astype(np.int64)
 
 
-def forward(net: Network, x: object) -> tuple[Array, list[Array]]:
+def forward(net: Model, x: object) -> tuple[Array, list[Array]]:
     """Logits and the pre-activations of every layer.
 
     Parameters
     ----------
-    net : Network
+    net : Model
     x : array_like, shape (n, n_0)
 
     Returns
@@ -182,7 +190,7 @@ def forward(net: Network, x: object) -> tuple[Array, list[Array]]:
     return zs[-1].T, zs
 
 
-def _forward(net: Network, xs: Array) -> tuple[list[Array], list[Array]]:
+def _forward(net: Model, xs: Array) -> tuple[list[Array], list[Array]]:
     """Pre-activations z^1..z^L and the layer inputs h^0..h^(L-1) (units by examples)."""
     h = xs.T
     zs, hs = [], []
@@ -206,14 +214,12 @@ def _cross_entropy(logp: Array, labels: npt.NDArray[np.int64]) -> float:
     return float(-logp[labels, np.arange(labels.size)].mean())
 
 
-def loss_and_gradients(
-    net: Network, x: object, y: object
-) -> tuple[float, list[Array], list[Array]]:
+def loss_and_gradients(net: Model, x: object, y: object) -> tuple[float, list[Array], list[Array]]:
     """Mean softmax cross-entropy over the batch and its exact gradients.
 
     Parameters
     ----------
-    net : Network
+    net : Model
     x : array_like, shape (n, n_0)
     y : array_like of int, shape (n,)
         Class labels in ``[0, n_L)``.
@@ -243,7 +249,7 @@ def loss_and_gradients(
     return loss, gw, gb
 
 
-def accuracy(net: Network, x: object, y: object) -> float:
+def accuracy(net: Model, x: object, y: object) -> float:
     """Fraction of the examples whose largest logit is their label."""
     _as_labels(_check_net(net), y, _as_inputs(net, x).shape[0])
     logits, _ = forward(net, x)
@@ -291,7 +297,7 @@ class History:
 
 
 def _record(
-    history: History, net: Network, x: Array, y: Any, x_test: Array | None, y_test: Any
+    history: History, net: Model, x: Array, y: Any, x_test: Array | None, y_test: Any
 ) -> float:
     logits, _ = forward(net, x)
     loss = _cross_entropy(_log_softmax(logits.T), y)
@@ -303,7 +309,7 @@ def _record(
 
 
 def train(
-    net: Network,
+    net: Model,
     x: object,
     y: object,
     *,
@@ -323,7 +329,7 @@ def train(
 
     Parameters
     ----------
-    net : Network
+    net : Model
     x, y : array_like
         Training inputs ``(n, n_0)`` and integer labels ``(n,)``.
     x_test, y_test : array_like, optional
@@ -345,7 +351,7 @@ def train(
     Raises
     ------
     TypeError, ValueError
-        Before any update: ``net`` not a Network; ``x``/``x_test`` not a finite real array
+        Before any update: ``net`` not a Model; ``x``/``x_test`` not a finite real array
         of shape ``(n, n_0)`` with ``n >= 1``; labels not integers in ``[0, n_L)`` of length
         ``n``; only one of ``x_test`` and ``y_test``; ``epochs``, ``batch_size`` not
         integers >= 1; ``learning_rate`` not > 0; ``momentum`` not a number in ``[0, 1)``.

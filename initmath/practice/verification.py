@@ -21,16 +21,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
 from types import MappingProxyType
-from typing import Any, Literal, cast
+from typing import Any, Literal, Unpack, cast
 
 import numpy as np
 
 from ..core.checks import choice, integer, positive_real
-from ..engine.simulation import SimulationResult, network_spec, simulate
+from ..engine.network import Network, NetworkOptions, as_network
+from ..engine.simulation import SimulationResult, simulate
 from ..theory.moments import derivative_moment, moment
-from ..weights.schemes import SCHEME_ACTIVATION, SCHEME_ALIASES, SCHEMES, Distribution, Mode, Scheme
+from ..weights.schemes import SCHEME_ACTIVATION, SCHEME_ALIASES, SCHEMES
 from ..weights.torch_gain import ActivationSpec
-from .registry import formulas
 
 __all__ = [
     "DEFAULT_NETWORKS",
@@ -81,54 +81,50 @@ class Verification:
 
 
 def predict(
-    widths: Sequence[int],
-    activation: object,
+    network: Network | Sequence[int],
+    activation: object = None,
     *,
-    scheme: str = "he",
-    distribution: str = "normal",
-    gain: float | None = None,
-    mode: str | None = None,
-    std_value: float | None = None,
-    bias_std: float = 0.0,
-    input_std: float = 1.0,
     backward: bool = False,
+    **options: Unpack[NetworkOptions],
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Infinite-width predictions of what :func:`initmath.simulate` measures.
 
     Returns ``(q, grad_q)``: per layer, the second moment of the pre-activations and (with
     ``backward``) of the gradient with respect to them, the last layer's gradient being the
-    injected :math:`N(0, 1)`. The weight variance of a layer is :func:`initmath.std` squared,
-    which for orthogonal weights is the mean square :math:`g^2/\\max(n_{in}, n_{out})`: the
-    same map holds, since a random orthogonal row (or column) spreads a vector's norm evenly.
+    injected :math:`N(0, 1)`. Layer :math:`\\ell` maps
+    :math:`q_\\ell = \\sigma_{w,\\ell}^2 M(q_{\\ell-1}) + \\sigma_b^2` (the first from
+    the input's :math:`q_0`, with :math:`M(q_0) = q_0`), with
+    :math:`\\sigma_{w,\\ell}^2 = n_{in} \\operatorname{Var}(W^\\ell)`
+    (:attr:`initmath.engine.network.Dense.sigma_w2`); for orthogonal weights the variance is
+    the mean square :math:`g^2/\\max(n_{in}, n_{out})`: the same map holds, since a random
+    orthogonal row (or column) spreads a vector's norm evenly.
 
-    The arguments are checked exactly as :func:`initmath.simulate` checks them
-    (:func:`initmath.engine.simulation.network_spec`): the same errors, with the same messages.
+    Parameters
+    ----------
+    network : Network or sequence of int
+        The description, or widths with ``activation`` and ``**options``, exactly as
+        :func:`initmath.simulate` takes them (the same checks, the same messages).
+    activation : str, (str, float) or Activation, optional
+        With widths only.
+    backward : bool
+        Also predict the gradients' second moments.
     """
-    spec = network_spec(
-        widths,
-        activation,
-        scheme=scheme,
-        distribution=distribution,
-        gain=gain,
-        mode=mode,
-        std_value=std_value,
-        bias_std=bias_std,
-        input_std=input_std,
-        backward=backward,
-    )
-    act, ws, variances = spec.activation, spec.widths, spec.variances
-    bias_std, input_std = spec.bias_std, spec.input_std
-    L = len(ws) - 1
+    net = as_network(network, activation, **options)
+    if not isinstance(backward, (bool, np.bool_)):
+        raise TypeError(f"backward must be a bool, got {backward!r}")
+    act, layers, bias2 = net.activation, net.layers, net.sigma_b2
+    L = net.depth
     q = np.empty(L)
-    q[0] = ws[0] * variances[0] * input_std**2 + bias_std**2
+    q[0] = layers[0].sigma_w2 * net.input_q + bias2
     for ell in range(1, L):
-        q[ell] = ws[ell] * variances[ell] * _m(act, q[ell - 1]) + bias_std**2
-    if not spec.backward:
+        q[ell] = layers[ell].sigma_w2 * _m(act, q[ell - 1]) + bias2
+    if not backward:
         return q, None
     g = np.empty(L)
     g[L - 1] = 1.0
     for ell in range(L - 1, 0, -1):
-        g[ell - 1] = ws[ell + 1] * variances[ell] * _d(act, q[ell - 1]) * g[ell]
+        layer = layers[ell]
+        g[ell - 1] = layer.n_out * layer.variance * _d(act, q[ell - 1]) * g[ell]
     return q, g
 
 
@@ -226,10 +222,9 @@ class Check:
 
     Attributes
     ----------
-    activation, widths
-        The network's activation spec and widths (input first).
-    scheme, distribution, mode, gain, std_value, bias_std, input_std
-        As for :func:`initmath.simulate`.
+    network : Network
+        The network simulated (its gain and input scale are replaced when ``gain_of`` is
+        given; see :meth:`simulated`).
     gain_of : activation spec, optional
         The weights use this activation's gain (:func:`initmath.gain`) ...
     gain_convention : {"torch", "exact"}
@@ -248,15 +243,7 @@ class Check:
         The check's own number of networks (default :data:`DEFAULT_NETWORKS`).
     """
 
-    activation: ActivationSpec
-    widths: tuple[int, ...]
-    scheme: Scheme = "lecun"
-    distribution: Distribution = "normal"
-    mode: Mode | None = None
-    gain: float | None = None
-    std_value: float | None = None
-    bias_std: float = 0.0
-    input_std: float = 1.0
+    network: Network
     gain_of: ActivationSpec | None = None
     gain_convention: Literal["torch", "exact"] = "torch"
     unit_q: bool = False
@@ -266,34 +253,28 @@ class Check:
     n_networks: int | None = None
 
     def __post_init__(self) -> None:
+        if not isinstance(self.network, Network):
+            raise TypeError(f"network must be a Network, got {self.network!r}")
         if self.quantity == "grad" and not self.backward:
             raise ValueError("a check of quantity 'grad' needs backward=True")
         if self.unit_q and self.gain_of is None:
             raise ValueError("unit_q scales the input by 1/gain: it needs gain_of")
-        if self.gain is not None and self.gain_of is not None:
-            raise ValueError("give gain or gain_of, not both")
+        if self.gain_of is not None and self.network.gain is not None:
+            raise ValueError("give the network a gain or gain_of, not both")
+        if self.layer is not None and not 1 <= self.layer <= self.network.depth:
+            raise ValueError(f"layer must be in 1..{self.network.depth}, got {self.layer!r}")
 
-    def network(self) -> dict[str, Any]:
-        """The keyword arguments of :func:`initmath.simulate` and :func:`predict` (besides
-        ``widths`` and ``activation``) that this check's network has."""
+    def simulated(self) -> Network:
+        """The network that is simulated and predicted: :attr:`network`, with the gain of
+        ``gain_of`` (and, with ``unit_q``, the input scaled by ``1 / gain``)."""
         from ..theory.gains import gain as gain_of
 
-        kw: dict[str, Any] = {
-            "scheme": self.scheme,
-            "distribution": self.distribution,
-            "mode": self.mode,
-            "gain": self.gain,
-            "std_value": self.std_value,
-            "bias_std": self.bias_std,
-            "input_std": self.input_std,
-            "backward": self.backward,
-        }
-        if self.gain_of is not None:
-            g = gain_of(self.gain_of, convention=self.gain_convention)
-            kw["gain"] = g
-            if self.unit_q:  # input scaled so that the first layer has q = 1 exactly
-                kw["input_std"] = 1.0 / g
-        return kw
+        if self.gain_of is None:
+            return self.network
+        g = gain_of(self.gain_of, convention=self.gain_convention)
+        if self.unit_q:  # input scaled so that the first layer has q = 1 exactly
+            return self.network.replace(gain=g, input_std=1.0 / g)
+        return self.network.replace(gain=g)
 
 
 _ALT = (64, 256, 64, 256, 64)  # alternating widths: fan_in and fan_out differ
@@ -301,52 +282,53 @@ _ALT = (64, 256, 64, 256, 64)  # alternating widths: fan_in and fan_out differ
 #: How :func:`verify` checks each formula of the registry, by name (read-only).
 CHECKS: Mapping[str, Check] = MappingProxyType(
     {
-        "forward_map": Check("relu", (256,) * 6, scheme="he", bias_std=0.5),
-        "backward_map": Check("relu", (256,) * 6, scheme="he", backward=True, quantity="grad"),
-        "linear.second_moment": Check("linear", (256,) * 3, input_std=1.5),
-        "relu.second_moment": Check("relu", (256,) * 3),
-        "leaky_relu.second_moment": Check(("leaky_relu", 0.2), (256,) * 3),
-        "elu.second_moment": Check("elu", (1024, 256, 256)),
-        "relu.mean": Check("relu", (1024, 256), quantity="mean"),
-        "relu.derivative_moment": Check("relu", (256,) * 3, backward=True, quantity="grad"),
-        "tanh.linearized_moment": Check("tanh", (1024, 256, 256), input_std=0.1),
-        "selu.second_moment": Check("selu", (1024, 256, 256, 256)),
-        "selu.mean": Check("selu", (1024, 256), quantity="mean"),
-        "lecun.variance": Check("linear", _ALT),
-        "xavier.forward": Check("linear", _ALT, scheme="xavier", mode="fan_in"),
-        "xavier.backward": Check(
-            "linear", _ALT, scheme="xavier", mode="fan_out", backward=True, quantity="grad"
+        "forward_map": Check(Network((256,) * 6, "relu", scheme="he", bias_std=0.5)),
+        "backward_map": Check(
+            Network((256,) * 6, "relu", scheme="he"), backward=True, quantity="grad"
         ),
-        "xavier.variance": Check("linear", _ALT, scheme="xavier", backward=True),
-        "he.variance": Check("relu", (256,) * 11, scheme="he"),
+        "linear.second_moment": Check(Network((256,) * 3, "linear", scheme="lecun", input_std=1.5)),
+        "relu.second_moment": Check(Network((256,) * 3, "relu", scheme="lecun")),
+        "leaky_relu.second_moment": Check(Network((256,) * 3, ("leaky_relu", 0.2), scheme="lecun")),
+        "elu.second_moment": Check(Network((1024, 256, 256), "elu", scheme="lecun")),
+        "relu.mean": Check(Network((1024, 256), "relu", scheme="lecun"), quantity="mean"),
+        "relu.derivative_moment": Check(
+            Network((256,) * 3, "relu", scheme="lecun"), backward=True, quantity="grad"
+        ),
+        "tanh.linearized_moment": Check(
+            Network((1024, 256, 256), "tanh", scheme="lecun", input_std=0.1)
+        ),
+        "selu.second_moment": Check(Network((1024, 256, 256, 256), "selu", scheme="lecun")),
+        "selu.mean": Check(Network((1024, 256), "selu", scheme="lecun"), quantity="mean"),
+        "lecun.variance": Check(Network(_ALT, "linear", scheme="lecun")),
+        "xavier.forward": Check(Network(_ALT, "linear", scheme="xavier", mode="fan_in")),
+        "xavier.backward": Check(
+            Network(_ALT, "linear", scheme="xavier", mode="fan_out"), backward=True, quantity="grad"
+        ),
+        "xavier.variance": Check(Network(_ALT, "linear", scheme="xavier"), backward=True),
+        "he.variance": Check(Network((256,) * 11, "relu", scheme="he")),
         "he.variance_fan_out": Check(
-            "relu",
-            (256, 128, 256, 128, 256),
-            scheme="he",
-            mode="fan_out",
+            Network((256, 128, 256, 128, 256), "relu", scheme="he", mode="fan_out"),
             backward=True,
             quantity="grad",
         ),
         "prelu.variance": Check(
-            ("leaky_relu", 0.2), (256,) * 11, scheme="he", gain_of=("leaky_relu", 0.2)
+            Network((256,) * 11, ("leaky_relu", 0.2), scheme="he"), gain_of=("leaky_relu", 0.2)
         ),
-        "standard.variance": Check("linear", (256,) * 4, scheme="standard"),
+        "standard.variance": Check(Network((256,) * 4, "linear", scheme="standard")),
         # tanh is where finite width shows: a layer's second moment fluctuates from network to
         # network by O(1/sqrt(width)), and through the curvature of M that lowers the mean by
         # O(1/width) (about -0.1% at width 1024, measured with 2000 networks). These checks run
         # at width 1024 with 500 networks, where that shortfall is half a standard error; at
         # smaller widths it is a finding (the book shows it), not a failure of the formula.
         "gain.exact": Check(
-            "tanh",
-            (1024,) * 3,
+            Network((1024,) * 3, "tanh", scheme="lecun"),
             gain_of="tanh",
             gain_convention="exact",
             unit_q=True,
             n_networks=500,
         ),
         "gain.backward": Check(
-            "tanh",
-            (1024,) * 3,
+            Network((1024,) * 3, "tanh", scheme="lecun"),
             gain_of="tanh",
             gain_convention="exact",
             unit_q=True,
@@ -354,12 +336,16 @@ CHECKS: Mapping[str, Check] = MappingProxyType(
             quantity="grad",
             n_networks=500,
         ),
-        "uniform.variance": Check("linear", (256,) * 4, distribution="uniform"),
-        "uniform.bound": Check("relu", (256,) * 4, scheme="he", distribution="uniform"),
-        "truncated_normal.factor": Check(
-            "relu", (256,) * 4, scheme="he", distribution="truncated_normal"
+        "uniform.variance": Check(
+            Network((256,) * 4, "linear", scheme="lecun", distribution="uniform")
         ),
-        "orthogonal.mean_square": Check("linear", (64, 128, 96, 128), distribution="orthogonal"),
+        "uniform.bound": Check(Network((256,) * 4, "relu", scheme="he", distribution="uniform")),
+        "truncated_normal.factor": Check(
+            Network((256,) * 4, "relu", scheme="he", distribution="truncated_normal")
+        ),
+        "orthogonal.mean_square": Check(
+            Network((64, 128, 96, 128), "linear", scheme="lecun", distribution="orthogonal")
+        ),
     }
 )
 
@@ -373,25 +359,23 @@ def _run(
     threads: int | None,
     scale: float = 1.0,
 ) -> Verification:
-    kw = check.network()
-    widths, act = list(check.widths), check.activation
+    net = check.simulated()
     if n_networks is None:
         n_networks = check.n_networks or DEFAULT_NETWORKS
-    q, g = predict(widths, act, **kw)
+    q, g = predict(net, backward=check.backward)
     pred = {"q": q, "grad": g}.get(check.quantity)
     if check.quantity == "mean":
-        pred = np.array([_mean(act, qq) for qq in q])
+        pred = np.array([_mean(net.activation, qq) for qq in q])
     assert pred is not None  # Check: quantity 'grad' implies backward
     record = ("mean",) if check.quantity == "mean" else ("second_moment",)
     result = simulate(
-        widths,
-        act,
+        net,
         n_networks=n_networks,
         seed=seed,
         threads=threads,
+        backward=check.backward,
         record=record,
         n_inputs=8,
-        **kw,
     )
     return compare(name, result, np.asarray(pred) * scale, check.quantity, check.layer, level)
 
@@ -403,14 +387,18 @@ def _mean(act: Any, q: float) -> float:
 def verify(
     target: str,
     *,
-    activation: object | None = None,
+    network: Network | None = None,
     widths: Sequence[int] | None = None,
+    activation: object | None = None,
     n_networks: int | None = None,
     seed: int = 0,
     level: float = LEVEL,
     threads: int | None = None,
     scale: float = 1.0,
-    **options: Any,
+    backward: bool | None = None,
+    quantity: str | None = None,
+    layer: int | None = None,
+    **options: Unpack[NetworkOptions],
 ) -> Verification:
     """Check a registry formula, or a scheme, against simulation.
 
@@ -418,10 +406,17 @@ def verify(
     ----------
     target : str
         A formula name of :data:`initmath.formulas` (its check is in :data:`CHECKS`), or a
-        scheme (``"he"``, ``"xavier"``, ...): then a network of ``widths`` (default 10
-        layers of 256) with ``activation`` (default the scheme's own: He-ReLU, LeCun-linear,
-        Xavier-tanh) is simulated and the last layer's second moment compared with
-        :func:`predict`.
+        scheme (``"he"``, ``"xavier"``, ...): then ``network`` is simulated and the last
+        layer's second moment compared with :func:`predict`.
+    network : Network, optional
+        For a scheme: the network simulated (its scheme must be ``target``).
+    widths : sequence of int, optional
+        For a scheme, the short form instead of ``network``: the widths (default 10 layers
+        of 256), with ``activation`` (default the scheme's own, :data:`CHECKED_WITH`:
+        He-ReLU, LeCun-linear, Xavier-tanh) and ``**options``
+        (:class:`~initmath.engine.network.Network`'s: ``distribution``, ``gain``, ``mode``,
+        ``std``, ``bias_std``, ``input_std``), checked as :func:`initmath.simulate` checks
+        them.
     n_networks : int, optional
         Networks to simulate; default :data:`DEFAULT_NETWORKS`, or the check's own.
     seed, threads
@@ -430,12 +425,10 @@ def verify(
         Two-sided level of the test (default :data:`LEVEL`).
     scale : float
         Multiplies the prediction: ``scale=1.05`` checks that a 5% error is caught.
-    **options
-        For a scheme: further :func:`initmath.simulate` arguments (``distribution``,
-        ``gain``, ``mode``, ``std_value``, ``bias_std``, ``input_std``, ``backward``), checked
-        as :func:`initmath.simulate` checks them; ``quantity`` (``"q"``, ``"grad"``, which
-        implies ``backward=True``, or ``"mean"``) and ``layer`` (1-based) choose what is
-        compared.
+    backward, quantity, layer
+        For a scheme: ``quantity`` (``"q"``, ``"grad"``, which implies ``backward=True``,
+        or ``"mean"``) and ``layer`` (1-based) choose what is compared; ``backward=True``
+        alone compares the gradients.
 
     Raises
     ------
@@ -455,73 +448,60 @@ def verify(
     if n_networks is not None:
         n_networks = integer(n_networks, "n_networks", 2)
     if target in CHECKS:
-        if activation is not None or widths is not None or options:
-            raise ValueError(f"formula {target!r} has a fixed check; give no network options")
-        return _run(target, CHECKS[target], n_networks, seed, level, threads, scale)
-    if target.lower() in (*SCHEMES, *SCHEME_ALIASES):
-        scheme = SCHEME_ALIASES.get(target.lower(), target.lower())
-        unknown = sorted(set(options) - _SCHEME_OPTIONS)
-        if unknown:
-            raise TypeError(
-                f"verify() got unexpected option {unknown[0]!r}; a scheme takes "
-                f"{', '.join(sorted(_SCHEME_OPTIONS))}"
+        given = [
+            k
+            for k, v in (
+                ("network", network),
+                ("widths", widths),
+                ("activation", activation),
+                ("backward", backward),
+                ("quantity", quantity),
+                ("layer", layer),
             )
-        if "n_inputs" in options:
+            if v is not None
+        ]
+        if given or options:
             raise ValueError(
-                f"n_inputs is fixed at 8 for verification, got n_inputs={options['n_inputs']!r}"
+                f"formula {target!r} has a fixed check; give no network options, got "
+                f"{(given or sorted(options))[0]!r}"
             )
-        spec: dict[str, Any] = {
-            "activation": activation if activation is not None else CHECKED_WITH[scheme],
-            "scheme": scheme,
-            "widths": widths if widths is not None else [256] * 11,
-            **options,
-        }
-        quantity = choice(spec.pop("quantity", "q"), "quantity", ("q", "grad", "mean"))
-        backward = spec.get("backward", False)
-        if quantity == "grad":
-            if backward is False:
-                if "backward" in options:
-                    raise ValueError("quantity='grad' needs backward=True, got backward=False")
-                spec["backward"] = True
-        elif backward is True and "quantity" not in options:
-            quantity = "grad"
-        # the same checks as simulate(), before anything is computed
-        network = {k: spec[k] for k in _NETWORK_OPTIONS if k in spec}
-        checked = network_spec(spec["widths"], spec["activation"], scheme=scheme, **network)
-        layer = None
-        if "layer" in spec:
-            layer = integer(spec["layer"], "layer", 1)
-            if layer > len(checked.widths) - 1:
-                raise ValueError(
-                    f"layer must be in 1..{len(checked.widths) - 1}, got {spec['layer']!r}"
-                )
-        check = Check(
-            spec["activation"],
-            tuple(checked.widths),
-            scheme=cast(Scheme, checked.scheme),
-            quantity=cast(Literal["q", "grad", "mean"], quantity),
-            layer=layer,
-            **network,
+        return _run(target, CHECKS[target], n_networks, seed, level, threads, scale)
+    if target.lower() not in (*SCHEMES, *SCHEME_ALIASES):
+        raise ValueError(
+            f"unknown target {target!r}; expected a formula name ({', '.join(CHECKS)}) or a scheme"
         )
-        return _run(target, check, n_networks, seed, level, threads, scale)
-    if target in formulas:
-        raise ValueError(f"formula {target!r} has no simulation check")
-    raise ValueError(
-        f"unknown target {target!r}; expected a formula name ({', '.join(CHECKS)}) or a scheme"
+    scheme = SCHEME_ALIASES.get(target.lower(), target.lower())
+    if network is not None:
+        if widths is not None:
+            raise ValueError("give network or widths, not both")
+        net = as_network(network, activation, **options)
+        if net.scheme != scheme:
+            raise ValueError(
+                f"network has scheme {net.scheme!r}, but the target is scheme {scheme!r}"
+            )
+    else:
+        widths = widths if widths is not None else [256] * 11
+        act = activation if activation is not None else CHECKED_WITH[scheme]
+        if "scheme" in options:
+            raise TypeError("verify() takes the scheme as its target, not as an option")
+        opts = NetworkOptions(**options)
+        opts["scheme"] = scheme
+        net = as_network(widths, act, **opts)
+    q = choice("q" if quantity is None else quantity, "quantity", ("q", "grad", "mean"))
+    if backward is not None and not isinstance(backward, (bool, np.bool_)):
+        raise TypeError(f"backward must be a bool, got {backward!r}")
+    if q == "grad":
+        if backward is False:
+            raise ValueError("quantity='grad' needs backward=True, got backward=False")
+        backward = True
+    elif backward and quantity is None:
+        q = "grad"
+    if layer is not None:
+        layer = integer(layer, "layer", 1)
+    check = Check(
+        net, backward=bool(backward), quantity=cast(Literal["q", "grad", "mean"], q), layer=layer
     )
-
-
-#: The options verify() passes on to the network of a scheme's check.
-_NETWORK_OPTIONS = (
-    "distribution",
-    "gain",
-    "mode",
-    "std_value",
-    "bias_std",
-    "input_std",
-    "backward",
-)
-_SCHEME_OPTIONS = {*_NETWORK_OPTIONS, "quantity", "layer", "n_inputs"}
+    return _run(target, check, n_networks, seed, level, threads, scale)
 
 
 def verify_all(
@@ -544,14 +524,3 @@ def verify_all(
             progress(i, len(names), name)
         out.append(verify(name, n_networks=n_networks, seed=seed, level=level, threads=threads))
     return out
-
-
-def _attach_verifiers() -> None:
-    # The registry's hook: formulas[name].verify() runs the formula's simulation check.
-    import functools
-
-    for name in CHECKS:
-        formulas.set_verifier(name, functools.partial(verify, name))
-
-
-_attach_verifiers()

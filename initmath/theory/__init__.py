@@ -10,15 +10,4 @@ solved), :mod:`~initmath.theory.meanfield` (length and correlation maps, critica
 
 from ..core.lazy import submodule_loader
 
-__getattr__ = submodule_loader(
-    __name__,
-    (
-        "activations",
-        "derivations",
-        "finite_width",
-        "gains",
-        "meanfield",
-        "moments",
-        "quadrature",
-    ),
-)
+__getattr__ = submodule_loader(__name__, __path__)

@@ -8,13 +8,4 @@
 
 from ..core.lazy import submodule_loader
 
-__getattr__ = submodule_loader(
-    __name__,
-    (
-        "distributions",
-        "samplers",
-        "schemes",
-        "shapes",
-        "torch_gain",
-    ),
-)
+__getattr__ = submodule_loader(__name__, __path__)

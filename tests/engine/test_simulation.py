@@ -205,7 +205,7 @@ def test_activation_mean_recorded():
 
 # --- explosions -----------------------------------------------------------------------------
 def test_explosion_is_reported_not_nan():
-    r = initmath.simulate([64] * 80, "relu", scheme="normal", std_value=3.0, n_networks=10, seed=0)
+    r = initmath.simulate([64] * 80, "relu", scheme="normal", std=3.0, n_networks=10, seed=0)
     assert r.exploded_at is not None and 1 < r.exploded_at <= 80
     k = r.exploded_at
     assert np.all(np.isfinite(r.q[: k - 1]))
@@ -213,7 +213,7 @@ def test_explosion_is_reported_not_nan():
     assert not np.any(np.isnan(r.q)) and not np.any(np.isnan(r.q_se))
     assert f"exploded at layer {k}" in r.summary()
     v = initmath.practice.verification.compare(
-        "x", r, predict([64] * 80, "relu", scheme="normal", std_value=3.0)[0]
+        "x", r, predict([64] * 80, "relu", scheme="normal", std=3.0)[0]
     )
     assert not v.passed and v.note == f"exploded at layer {k}"
 
@@ -305,8 +305,8 @@ def test_z_is_the_one_z_score_of_a_result():
 def test_z_of_a_missing_estimate_is_nan_never_a_number():
     # exploding ReLU nets (std 10): later layers' estimates are inf, their z must be nan
     widths = [64] * 51
-    sim = initmath.simulate(widths, "relu", scheme="normal", std_value=10.0, n_networks=20)
-    q, _ = initmath.predict(widths[:2], "relu", scheme="normal", std_value=10.0)
+    sim = initmath.simulate(widths, "relu", scheme="normal", std=10.0, n_networks=20)
+    q, _ = initmath.predict(widths[:2], "relu", scheme="normal", std=10.0)
     k = sim.exploded_at
     assert k is not None
     z = sim.z(np.ones(50))

@@ -97,7 +97,7 @@ def test_deterministic_for_a_seed_and_seed_matters():
 
 def test_network_in_place_and_loop_steps():
     x = _batch(300, WIDTHS[0], seed=4)
-    net = network(WIDTHS, "tanh", "he", distribution="orthogonal", seed=2)
+    net = network(WIDTHS, "tanh", scheme="he", distribution="orthogonal", seed=2)
     original = [w.copy() for w in net.weights]
     res = lsuv_network(net, x, tol=0.1, max_iter=10)
     assert all(w is v for w, v in zip(res.weights, net.weights, strict=True))
@@ -110,7 +110,7 @@ def test_network_in_place_and_loop_steps():
 
 
 def test_already_unit_variance_layer_is_untouched():
-    net = network([4, 4], "linear", "lecun", distribution="orthogonal", seed=0)
+    net = network([4, 4], "linear", scheme="lecun", distribution="orthogonal", seed=0)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((20000, 4))
     x = (x - x.mean(0)) / x.std(0)  # orthogonal W keeps the total variance: Var[z] ~ 1
@@ -122,7 +122,7 @@ def test_already_unit_variance_layer_is_untouched():
 
 def test_max_iter_caps_the_steps():
     x = _batch(100, 8, seed=0)
-    net = network([8, 8, 3], "relu", "lecun", distribution="orthogonal", seed=0)
+    net = network([8, 8, 3], "relu", scheme="lecun", distribution="orthogonal", seed=0)
     res = lsuv_network(net, x, tol=1e-300, max_iter=1)  # an unreachable tolerance
     assert res.iterations.tolist() == [1, 1]
 
@@ -155,7 +155,7 @@ def test_bad_input(kwargs, exc, match):
 
 
 def test_network_argument_checked():
-    with pytest.raises(TypeError, match="Network"):
+    with pytest.raises(TypeError, match="Model"):
         lsuv_network([np.eye(3)], np.ones((4, 3)))
-    with pytest.raises(TypeError, match="Network"):
+    with pytest.raises(TypeError, match="Model"):
         layer_variances("net", np.ones((4, 3)))

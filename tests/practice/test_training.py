@@ -34,7 +34,7 @@ def _finite_difference(net, x, y, eps=1e-6):
 @pytest.mark.parametrize("name", ACTIVATIONS)
 def test_gradients_match_finite_differences(name):
     rng = np.random.default_rng(abs(hash(name)) % 2**32)
-    net = network([4, 5, 6, 3], name, "xavier", seed=3)
+    net = network([4, 5, 6, 3], name, scheme="xavier", seed=3)
     for b in net.biases:  # non-zero biases, so that they are tested too
         b[:] = 0.3 * rng.standard_normal(b.size)
     x = rng.standard_normal((7, 4))
@@ -49,7 +49,7 @@ def test_gradients_match_finite_differences(name):
 
 def test_loss_is_the_mean_cross_entropy():
     """Against a direct computation with NumPy (no log-softmax trick)."""
-    net = network([3, 4, 5], "tanh", "he", seed=0)
+    net = network([3, 4, 5], "tanh", scheme="he", seed=0)
     rng = np.random.default_rng(1)
     x, y = rng.standard_normal((6, 3)), rng.integers(0, 5, 6)
     h = np.tanh(x @ net.weights[0].T + net.biases[0])
@@ -61,7 +61,7 @@ def test_loss_is_the_mean_cross_entropy():
 
 
 def test_weights_come_from_the_samplers():
-    net = network([8, 6, 4], "relu", "he", distribution="uniform", seed=5)
+    net = network([8, 6, 4], "relu", scheme="he", distribution="uniform", seed=5)
     for ell, w in enumerate(net.weights):
         expected = initmath.init(
             w.shape, "he", distribution="uniform", rng=np.random.default_rng([5, ell])
@@ -80,7 +80,7 @@ def _blobs(seed=0, n=300):
 
 def test_loss_decreases_on_a_separable_problem():
     x, y = _blobs()
-    net = network([2, 16, 16, 3], "relu", "he", seed=0)
+    net = network([2, 16, 16, 3], "relu", scheme="he", seed=0)
     h = train(net, x, y, epochs=30, learning_rate=0.05)
     assert h.train_loss[-1] < 0.05 * h.train_loss[0]
     assert h.train_accuracy[-1] == 1.0 and accuracy(net, x, y) == 1.0
@@ -91,20 +91,20 @@ def test_same_seed_same_weights_and_history():
     x, y = _blobs(1)
     runs = []
     for _ in range(2):
-        net = network([2, 8, 3], "tanh", "xavier", seed=4)
+        net = network([2, 8, 3], "tanh", scheme="xavier", seed=4)
         runs.append((net, train(net, x, y, x_test=x, y_test=y, epochs=3, seed=9)))
     (a, ha), (b, hb) = runs
     for wa, wb in zip(a.weights + a.biases, b.weights + b.biases, strict=True):
         np.testing.assert_array_equal(wa, wb)
     assert ha.train_loss == hb.train_loss and ha.test_accuracy == hb.test_accuracy
-    other = network([2, 8, 3], "tanh", "xavier", seed=4)
+    other = network([2, 8, 3], "tanh", scheme="xavier", seed=4)
     train(other, x, y, epochs=3, seed=10)  # another batch order
     assert not np.array_equal(other.weights[0], a.weights[0])
 
 
 def test_divergence_is_reported():
     x, y = _blobs(2)
-    net = network([2, 32, 32, 3], "linear", "normal", std=1.0, seed=0)
+    net = network([2, 32, 32, 3], "linear", scheme="normal", std=1.0, seed=0)
     h = train(net, x, y, epochs=50, learning_rate=10.0, momentum=0.9)
     assert h.diverged_at is not None and len(h.train_loss) == h.diverged_at + 1
 

@@ -107,20 +107,27 @@ def test_registry_lookup_names_the_argument(key):
         initmath.formulas[key]
 
 
-def test_set_verifier_refuses_unknown_formulas_and_non_callables():
-    with pytest.raises(ValueError, match="unknown formula name 'no.such'"):
-        initmath.formulas.set_verifier("no.such", lambda: None)
-    before = initmath.formulas["he.variance"].verify
-    with pytest.raises(TypeError, match="verify must be callable, got 3"):
-        initmath.formulas.set_verifier("he.variance", 3)
-    assert initmath.formulas["he.variance"].verify is before
+def test_every_formula_verifies_without_import_time_hooks():
+    # the registry sits above verification: a formula's check is looked up, not attached
+    assert not hasattr(initmath.formulas, "set_verifier")
+    for name, f in initmath.formulas.items():
+        assert f.check is CHECKS[name]
+    assert set(CHECKS) == set(initmath.formulas)
+
+
+def test_formula_verify_is_the_verify_of_its_name():
+    f = initmath.formulas["relu.mean"]
+    a, b = f.verify(n_networks=50, seed=4), initmath.verify("relu.mean", n_networks=50, seed=4)
+    assert (a.name, a.estimate, a.se, a.z) == (b.name, b.estimate, b.se, b.z)
+    with pytest.raises(TypeError):
+        f.verify(widths=[8, 8])  # a formula's check is fixed
 
 
 @pytest.mark.parametrize("f", [initmath.simulate, predict])
 @pytest.mark.parametrize("value", ["1.0", True, -1.0, float("nan")])
-def test_std_value_is_checked_under_its_own_name(f, value):
-    with pytest.raises((TypeError, ValueError), match=f"std_value must .*{value!r}"):
-        f([4, 4], "relu", scheme="normal", std_value=value)
+def test_std_is_checked_under_its_own_name(f, value):
+    with pytest.raises((TypeError, ValueError), match=f"std must .*{value!r}"):
+        f([4, 4], "relu", scheme="normal", std=value)
 
 
 @pytest.mark.parametrize("seed", ["1", 1.0, 1j, -1, True, [2]])
@@ -137,15 +144,21 @@ def test_checks_are_typed_objects_not_a_dict_language():
     from initmath.practice.verification import Check
 
     assert all(isinstance(c, Check) for c in CHECKS.values())
+    net = initmath.Network((8, 8), "relu")
     with pytest.raises(TypeError):
-        CHECKS["new"] = Check("relu", (8, 8))  # read-only
+        CHECKS["new"] = Check(net)  # read-only
+    with pytest.raises(TypeError, match="network must be a Network"):
+        Check(("relu", (8, 8)))
     with pytest.raises(ValueError, match="needs backward=True"):
-        Check("relu", (8, 8), quantity="grad")
+        Check(net, quantity="grad")
     with pytest.raises(ValueError, match="needs gain_of"):
-        Check("tanh", (8, 8), unit_q=True)
+        Check(net, unit_q=True)
     with pytest.raises(ValueError, match="not both"):
-        Check("tanh", (8, 8), gain=1.0, gain_of="tanh")
-    # the network a check describes: exact gain of tanh and the unit-q input scale
-    kw = CHECKS["gain.exact"].network()
+        Check(net.replace(gain=1.0), gain_of="tanh")
+    with pytest.raises(ValueError, match="layer must be in 1..1"):
+        Check(net, layer=2)
+    # the network a check simulates: exact gain of tanh and the unit-q input scale
+    simulated = CHECKS["gain.exact"].simulated()
     g = initmath.gain("tanh", convention="exact")
-    assert kw["gain"] == g and kw["input_std"] == 1.0 / g and kw["scheme"] == "lecun"
+    assert simulated.gain == g and simulated.input_std == 1.0 / g
+    assert simulated.scheme == "lecun" and simulated.widths == (1024,) * 3

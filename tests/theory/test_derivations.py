@@ -375,7 +375,7 @@ def test_registry_entries_are_complete():
         assert f.latex.startswith(sp.latex(f.lhs))
         assert f.assumptions and all(isinstance(s, str) and s for s in f.assumptions)
         assert f.cite is None or f.cite in keys, (name, f.cite)
-        assert f.verify is None or callable(f.verify)
+        assert f.check is not None and callable(f.verify)
 
 
 def test_registry_is_read_only_and_named():

@@ -1,0 +1,307 @@
+"""The description of a random network: one object every consumer takes.
+
+A :class:`Network` says everything about a random network -- its layers, widths, activation,
+weight scheme, distribution and gain, bias and input scales -- and derives what the consumers
+need: each layer's weight variance and distribution scale, and the mean-field
+:math:`\\sigma_w^2` and :math:`\\sigma_b^2`. :func:`initmath.simulate`,
+:func:`initmath.predict`, :func:`initmath.verify`, the NumPy reference
+(:func:`initmath.engine.reference.simulate_numpy`), :func:`initmath.practice.training.network`,
+the Jacobian functions (:mod:`initmath.engine.jacobian`) and :func:`initmath.practice.lsuv.lsuv`
+take it; each also keeps the short form ``f(widths, activation, scheme=..., ...)``, which
+builds one with :func:`as_network`.
+
+>>> import initmath
+>>> net = initmath.Network([256] * 11, "relu", scheme="he")
+>>> net.depth, round(net.sigma_w2[0], 12), net.sigma_b2
+(10, 2.0, 0.0)
+>>> net.replace(bias_std=0.5).sigma_b2
+0.25
+
+Layers are objects of a layer kind (:class:`Dense` for now). A new kind is added here, with
+its variance map, and the consumers dispatch on it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypedDict, Unpack, cast
+
+import numpy as np
+
+from ..core.checks import choice, layer_widths, nonnegative_real, positive_real
+from ..theory.activations import Activation
+from ..theory.activations import activation as get_activation
+from ..theory.activations import registered
+from ..weights.distributions import DISTRIBUTIONS, truncated_normal_std
+from ..weights.schemes import SCHEME_ALIASES, SCHEMES, Distribution, Mode, Scheme, bound
+from ..weights.schemes import std as scheme_std
+
+__all__ = ["Dense", "Network", "NetworkOptions", "as_network"]
+
+
+class NetworkOptions(TypedDict, total=False):
+    """The keyword arguments of :class:`Network` besides ``widths`` and ``activation``; the
+    short forms of the consumers accept exactly these."""
+
+    scheme: str
+    distribution: str
+    gain: float | None
+    mode: str | None
+    std: float | None
+    bias_std: float
+    input_std: float
+
+
+#: The defaults of :class:`NetworkOptions`.
+DEFAULTS: Mapping[str, Any] = {
+    "scheme": "he",
+    "distribution": "normal",
+    "gain": None,
+    "mode": None,
+    "std": None,
+    "bias_std": 0.0,
+    "input_std": 1.0,
+}
+
+
+@dataclass(frozen=True)
+class Dense:
+    """A fully connected layer: :math:`z = W x + b`, ``W`` of shape ``(n_out, n_in)``.
+
+    Attributes
+    ----------
+    n_in, n_out : int
+        Fan-in and fan-out.
+    variance : float
+        The weights' variance, :func:`initmath.std` squared (orthogonal weights: the mean
+        square entry :math:`g^2/\\max(n_{in}, n_{out})`).
+    scale : float
+        The distribution's scale parameter: the std (normal), the half-width (uniform), the
+        underlying normal's std (truncated normal) or the gain (orthogonal).
+    """
+
+    n_in: int
+    n_out: int
+    variance: float
+    scale: float
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(n_out, n_in)``, PyTorch's layout."""
+        return (self.n_out, self.n_in)
+
+    @property
+    def sigma_w2(self) -> float:
+        """The mean-field :math:`\\sigma_w^2 = n_{in}\\,\\operatorname{Var}(W_{ij})`."""
+        return self.n_in * self.variance
+
+
+@dataclass(frozen=True, init=False)
+class Network:
+    """A random network: layers of i.i.d. weights, an activation after each, Gaussian inputs.
+
+    Layer :math:`\\ell = 1..L` computes :math:`z^\\ell = W^\\ell x^{\\ell-1} + b^\\ell` and
+    :math:`x^\\ell = \\phi(z^\\ell)`; :math:`x^0` has i.i.d. :math:`N(0, s_x^2)` entries
+    (:math:`s_x` = ``input_std``), :math:`W^\\ell` has shape ``(widths[l], widths[l-1])``
+    with i.i.d. entries from ``scheme`` and ``distribution`` and
+    :math:`b^\\ell_i \\sim N(0, s_b^2)` (:math:`s_b` = ``bias_std``).
+
+    Parameters
+    ----------
+    widths : sequence of int
+        ``[n0, n1, ..., nL]``: input width, then each layer's width (all >= 1, L >= 1).
+    activation : str, (str, float) or Activation
+        The nonlinearity :math:`\\phi` (any registered activation).
+    scheme, distribution, gain, mode
+        As for :func:`initmath.std`; ``gain=None`` is the scheme's own (He:
+        :math:`\\sqrt2`), independent of ``activation``.
+    std : float, optional
+        The fixed std of scheme ``"normal"``.
+    bias_std, input_std : float
+        Standard deviations of the biases (>= 0) and of the inputs (> 0).
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the argument and repeating its value, before anything is computed.
+
+    Attributes
+    ----------
+    widths : tuple of int
+    activation : Activation
+    scheme, distribution, gain, mode, std, bias_std, input_std
+        The canonical values (aliases resolved).
+    layers : tuple of Dense
+        One per layer, with its weight variance and distribution scale.
+    """
+
+    widths: tuple[int, ...]
+    activation: Activation
+    scheme: Scheme
+    distribution: Distribution
+    gain: float | None
+    mode: Mode | None
+    std: float | None
+    bias_std: float
+    input_std: float
+    layers: tuple[Dense, ...]
+
+    def __init__(
+        self, widths: Sequence[int], activation: object, **options: Unpack[NetworkOptions]
+    ) -> None:
+        unknown = sorted(set(options) - set(DEFAULTS))
+        if unknown:
+            raise TypeError(
+                f"unexpected option {unknown[0]!r} of a network; its options are "
+                f"{', '.join(DEFAULTS)}"
+            )
+        opts = {**DEFAULTS, **options}
+        ws = tuple(layer_widths(widths))
+        act = get_activation(activation)
+        sch = cast(Scheme, choice(opts["scheme"], "scheme", SCHEMES, SCHEME_ALIASES))
+        dist = cast(Distribution, choice(opts["distribution"], "distribution", DISTRIBUTIONS))
+        gain = opts["gain"]
+        mode = cast("Mode | None", opts["mode"])  # std() and bound() check gain and mode
+        fixed = opts["std"]
+        if fixed is not None:
+            fixed = nonnegative_real(fixed, "std")
+        bias = nonnegative_real(opts["bias_std"], "bias_std")
+        inp = positive_real(opts["input_std"], "input_std")
+        layers = tuple(
+            _dense(n_in, n_out, sch, dist, gain, mode, fixed)
+            for n_in, n_out in zip(ws[:-1], ws[1:], strict=True)
+        )
+        for name, value in (
+            ("widths", ws),
+            ("activation", act),
+            ("scheme", sch),
+            ("distribution", dist),
+            ("gain", gain),
+            ("mode", mode),
+            ("std", fixed),
+            ("bias_std", bias),
+            ("input_std", inp),
+            ("layers", layers),
+        ):
+            object.__setattr__(self, name, value)
+
+    @property
+    def depth(self) -> int:
+        """:math:`L`, the number of layers."""
+        return len(self.layers)
+
+    @property
+    def variances(self) -> tuple[float, ...]:
+        """Each layer's weight variance."""
+        return tuple(layer.variance for layer in self.layers)
+
+    @property
+    def scales(self) -> tuple[float, ...]:
+        """Each layer's distribution scale (:attr:`Dense.scale`)."""
+        return tuple(layer.scale for layer in self.layers)
+
+    @property
+    def sigma_w2(self) -> tuple[float, ...]:
+        """Each layer's mean-field :math:`\\sigma_w^2 = n_{in}\\operatorname{Var}(W)`."""
+        return tuple(layer.sigma_w2 for layer in self.layers)
+
+    @property
+    def sigma_b2(self) -> float:
+        """The mean-field :math:`\\sigma_b^2`, ``bias_std**2``."""
+        return self.bias_std**2
+
+    @property
+    def input_q(self) -> float:
+        """The inputs' second moment :math:`q_0`, ``input_std**2``."""
+        return self.input_std**2
+
+    def options(self) -> NetworkOptions:
+        """The options that rebuild this network: ``Network(widths, activation, **options)``."""
+        return NetworkOptions(
+            scheme=self.scheme,
+            distribution=self.distribution,
+            gain=self.gain,
+            mode=self.mode,
+            std=self.std,
+            bias_std=self.bias_std,
+            input_std=self.input_std,
+        )
+
+    def replace(self, **changes: Any) -> Network:
+        """A copy with some of ``widths``, ``activation`` and the options changed (checked
+        as the constructor checks them)."""
+        fields: dict[str, Any] = {
+            "widths": self.widths,
+            "activation": self.activation,
+            **self.options(),
+        }
+        unknown = sorted(set(changes) - set(fields))
+        if unknown:
+            raise TypeError(f"replace() got an unexpected field {unknown[0]!r}")
+        fields.update(changes)
+        return Network(fields.pop("widths"), fields.pop("activation"), **fields)
+
+    def __hash__(self) -> int:
+        return hash((self.widths, repr(self.activation), *self.options().values()))
+
+    def __repr__(self) -> str:
+        opts = ", ".join(f"{k}={v!r}" for k, v in self.options().items() if v != DEFAULTS[k])
+        act = self.activation
+        label = repr(act.name) if repr(act) == repr(registered(act.name)) else repr(act)
+        return f"Network({list(self.widths)!r}, {label}" + (
+            f", {opts})" if opts else ")"
+        )
+
+
+def _dense(
+    n_in: int,
+    n_out: int,
+    scheme: Scheme,
+    dist: Distribution,
+    gain: float | None,
+    mode: Mode | None,
+    fixed: float | None,
+) -> Dense:
+    shape = (n_out, n_in)
+    s = float(scheme_std(shape, scheme, distribution=dist, mode=mode, gain=gain, std=fixed))
+    if dist == "uniform":
+        scale = float(bound(shape, scheme, distribution="uniform", mode=mode, gain=gain, std=fixed))
+    elif dist == "truncated_normal":
+        scale = s / truncated_normal_std()
+    elif dist == "orthogonal":
+        scale = s * math.sqrt(max(shape))  # the gain
+    else:
+        scale = s
+    return Dense(n_in, n_out, s * s, scale)
+
+
+def as_network(
+    network: object, activation: object = None, **options: Unpack[NetworkOptions]
+) -> Network:
+    """The :class:`Network` a consumer was given: ``network`` itself, or one built from
+    widths, an activation and options (the short form).
+
+    Raises
+    ------
+    TypeError, ValueError
+        A :class:`Network` together with an activation or options (ambiguous), no
+        activation with widths, or any invalid option.
+    """
+    if isinstance(network, Network):
+        given = sorted(options)
+        if activation is not None or given:
+            what = "activation" if activation is not None else f"option {given[0]!r}"
+            raise ValueError(
+                f"got a Network and an {what}: give the network's description once "
+                f"(use network.replace(...) to change it)"
+            )
+        return network
+    if activation is None:
+        raise TypeError(
+            f"give a Network, or widths and an activation; got {network!r} and no activation"
+        )
+    if isinstance(network, np.ndarray):
+        network = network.tolist()
+    return Network(cast(Sequence[int], network), activation, **options)
