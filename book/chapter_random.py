@@ -1,29 +1,21 @@
-"""Helpers for the book chapter on random initialization (``book/random_init.md``).
+"""The symmetry demo of the book chapter on random initialization (``book/random_init.md``).
 
 :func:`constant_init_demo` trains a tiny tanh network with plain NumPy from a zero, constant
 or random start and measures how different the units of each hidden layer are: with a
-constant (or zero) start they never become different. :func:`saturated_fraction` reads the
-fraction of saturated activations off a simulation's histograms, and :func:`moments_grid`
-draws prediction-versus-simulation panels.
+constant (or zero) start they never become different. It is the chapter's demo, too long for
+a cell, and not part of the package (``book/`` is not installed).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from initmath.practice.plotting import COLORS, plot_moments
-from initmath.weights.samplers import init as _init
+from initmath.weights.samplers import init as init_weights
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
-    from initmath.engine.simulation import SimulationResult
-
-__all__ = ["INITS", "SymmetryDemo", "constant_init_demo", "moments_grid", "saturated_fraction"]
+__all__ = ["INITS", "SymmetryDemo", "constant_init_demo"]
 
 #: The starting points :func:`constant_init_demo` knows.
 INITS: tuple[str, ...] = ("zero", "constant", "random")
@@ -152,7 +144,7 @@ def constant_init_demo(
     for ell in range(n_layers):
         shape = (ws[ell + 1], ws[ell])  # PyTorch layout: (out, in); units are rows
         if init == "random":
-            weights.append(_init(shape, "normal", std=value, rng=wrng))
+            weights.append(init_weights(shape, "normal", std=value, rng=wrng))
         else:
             w = np.full(shape, 0.0 if init == "zero" else float(value))
             if jitter > 0:
@@ -220,82 +212,3 @@ def constant_init_demo(
         change,
         np.array(losses),
     )
-
-
-def saturated_fraction(
-    result: SimulationResult, lo: float, hi: float, layer: int | None = None
-) -> float:
-    """Fraction of a layer's activations outside ``[lo, hi)``, from the histograms.
-
-    Counts every activation the simulation produced (``widths[layer]`` units times
-    ``n_inputs`` inputs times ``n_networks``), including those outside the histogram's range,
-    which the histogram does not hold. ``lo`` and ``hi`` should be bin edges of the
-    ``"act"`` histogram; ``layer`` is 1-based (default: the last).
-    """
-    hist = result.histograms
-    if hist is None or result.hist_edges is None:
-        raise ValueError("the simulation did not record histograms")
-    edges = result.hist_edges["act"]
-    counts = hist["act"]
-    layer = counts.shape[0] if layer is None else layer
-    i, j = (int(np.argmin(np.abs(edges - x))) for x in (lo, hi))
-    tol = 1e-9 * (edges[-1] - edges[0])
-    if not (abs(edges[i] - lo) < tol and abs(edges[j] - hi) < tol and i < j):
-        raise ValueError(f"{lo} and {hi} must be edges of the activation histogram, lo < hi")
-    cfg = result.config
-    total = cfg["widths"][layer] * cfg["n_inputs"] * result.n_networks
-    inside = int(counts[layer - 1, i:j].sum())
-    return 1.0 - inside / total
-
-
-def moments_grid(
-    panels: Mapping[str, tuple[str, Mapping[str, tuple[SimulationResult, np.ndarray]]]],
-    *,
-    ncols: int = 2,
-    figsize: tuple[float, float] = (9.0, 6.5),
-) -> Figure:
-    """Prediction-versus-simulation panels (:func:`initmath.practice.plotting.plot_moments`).
-
-    Parameters
-    ----------
-    panels : mapping of str to (quantity, mapping of str to (SimulationResult, prediction))
-        Panel title -> ``("q"`` or ``"grad"``, curve label -> simulation and its per-layer
-        prediction). Curves with the same label get the same colour in every panel.
-    ncols : int
-        Panels per row.
-    figsize : tuple of float
-        Figure size in inches.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        With one legend below the panels.
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-
-    nrows = -(-len(panels) // ncols)
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=figsize, squeeze=False, sharex=True, layout="constrained"
-    )
-    labels: list[str] = []
-    for ax, (title, (quantity, curves)) in zip(axes.flat, panels.items(), strict=False):
-        for label, (sim, pred) in curves.items():
-            if label not in labels:
-                labels.append(label)
-            color = COLORS[labels.index(label) % len(COLORS)]
-            plot_moments(ax, sim, pred, quantity=quantity, label=label, color=color)
-        ax.set_title(title)
-        ax.xaxis.get_major_locator().set_params(integer=True)
-    for ax in axes.flat[len(panels) :]:
-        ax.set_visible(False)
-    handles = [
-        Line2D([], [], color=COLORS[i % len(COLORS)], marker="o", ms=3, label=lab)
-        for i, lab in enumerate(labels)
-    ]
-    handles.append(Line2D([], [], color="grey", label="predicted (line)"))
-    handles.append(
-        Line2D([], [], color="grey", marker="o", ls="", ms=3, label="simulated ±2 se (points)")
-    )
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 5), fontsize=8)
-    return fig
