@@ -35,8 +35,13 @@ def _resolve(
         if full.startswith("initmath.") and (full == name or full.endswith("." + suffix))
     ]
     if len(matches) > 1 and name.startswith("initmath.") and "." not in suffix:
-        # initmath.X is a re-export of a module-level X: prefer initmath.<module>.X
-        top = [m for m in matches if m.count(".") == 2]
+        # initmath.X is a re-export of a module-level X: prefer initmath.<...>.<module>.X
+        # over attributes and methods of the same name (Network.std, Formula.verify)
+        def module_level(full: str) -> bool:
+            parent = objects.get(full.rsplit(".", 1)[0])
+            return parent is not None and parent.objtype == "module"
+
+        top = [m for m in matches if module_level(m)]
         matches = top or matches
     module = node.get("py:module")
     if len(matches) > 1 and module:  # prefer the module the docstring belongs to

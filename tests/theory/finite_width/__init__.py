@@ -1,0 +1,1 @@
+"""Tests of :mod:`initmath.theory.finite_width`, one file per module."""

@@ -1,0 +1,1 @@
+"""Tests of :mod:`initmath.theory.meanfield`, one file per module."""
