@@ -170,6 +170,7 @@ LINT_PATHS = ["initmath", "tests", "benchmarks", "tools", "book", "dev.py"]
 def cmd_lint(args: list[str]) -> int:
     python = ensure_env()
     code = _run([python, "-m", "ruff", "check", *LINT_PATHS, *args])
+    code = code or _run([python, "-m", "ruff", "format", "--check", *LINT_PATHS])
     return code or _run([python, "-m", "mypy", "initmath"])
 
 
@@ -188,7 +189,9 @@ def main(argv: list[str] | None = None) -> int:
         help="run only the tests marked slow (they compile kernels from scratch; minutes)",
     )
     sub.add_parser("book", help="build the HTML book (extra arguments go to jupyter-book)")
-    sub.add_parser("lint", help="ruff on the repository, mypy on initmath (seconds)")
+    sub.add_parser(
+        "lint", help="ruff check and ruff format --check on the repository, mypy on initmath"
+    )
     sub.add_parser(
         "check-html",
         help="open the built book in headless Chromium: math, images, links "

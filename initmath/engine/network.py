@@ -250,9 +250,7 @@ class Network:
         opts = ", ".join(f"{k}={v!r}" for k, v in self.options().items() if v != DEFAULTS[k])
         act = self.activation
         label = repr(act.name) if repr(act) == repr(registered(act.name)) else repr(act)
-        return f"Network({list(self.widths)!r}, {label}" + (
-            f", {opts})" if opts else ")"
-        )
+        return f"Network({list(self.widths)!r}, {label}" + (f", {opts})" if opts else ")")
 
 
 def _dense(
