@@ -157,6 +157,7 @@ def _write(text: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``python -m initmath`` on ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     parser = _Parser(prog="python -m initmath")
     sub = parser.add_subparsers(dest="command", required=True)
     v = sub.add_parser("verify", help="check every registry formula against simulation")

@@ -138,10 +138,11 @@ def available_memory() -> int:
 
 
 def fits_in_memory(need: int, what: str) -> None:
-    """Refuse, with a ``ValueError`` naming ``what``, a computation needing ``need`` bytes at
-    once when that is more than :func:`available_memory`.
+    """Refuse, with a ``ValueError`` naming ``what``, a computation too large for memory.
 
-    ``what`` names the arguments and their values, e.g. ``"depth=10 and width=10**6"``.
+    It is refused if it needs ``need`` bytes at once and that is more than
+    :func:`available_memory`. ``what`` names the arguments and their values, e.g.
+    ``"depth=10 and width=10**6"``.
     """
     have = available_memory()
     if need > have:

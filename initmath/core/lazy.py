@@ -11,9 +11,12 @@ __all__ = ["submodule_loader"]
 
 
 def submodule_loader(package: str, path: Iterable[str]) -> Callable[[str], ModuleType]:
-    """A module-level ``__getattr__`` for ``package`` (whose ``__path__`` is ``path``) that
-    imports its submodules when first used as attributes, so ``import initmath`` stays light.
-    The submodules are the files of the folder: none is listed by hand."""
+    """A module-level ``__getattr__`` for ``package`` that imports its submodules on first use.
+
+    ``package``'s ``__path__`` is ``path``; its submodules are imported when first used as
+    attributes, so ``import initmath`` stays light. The submodules are the files of the
+    folder: none is listed by hand.
+    """
     known = frozenset(m.name for m in pkgutil.iter_modules(list(path)))
 
     def __getattr__(name: str) -> ModuleType:

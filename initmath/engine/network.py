@@ -31,9 +31,8 @@ from typing import Any, TypedDict, Unpack, cast
 import numpy as np
 
 from ..core.checks import choice, layer_widths, nonnegative_real, positive_real
-from ..theory.activations import Activation
+from ..theory.activations import Activation, registered
 from ..theory.activations import activation as get_activation
-from ..theory.activations import registered
 from ..weights.distributions import DISTRIBUTIONS, truncated_normal_std
 from ..weights.schemes import SCHEME_ALIASES, SCHEMES, Distribution, Mode, Scheme, bound
 from ..weights.schemes import std as scheme_std
@@ -42,8 +41,10 @@ __all__ = ["Dense", "Network", "NetworkOptions", "as_network"]
 
 
 class NetworkOptions(TypedDict, total=False):
-    """The keyword arguments of :class:`Network` besides ``widths`` and ``activation``; the
-    short forms of the consumers accept exactly these."""
+    """The keyword arguments of :class:`Network` besides ``widths`` and ``activation``.
+
+    The short forms of the consumers accept exactly these.
+    """
 
     scheme: str
     distribution: str
@@ -230,8 +231,10 @@ class Network:
         )
 
     def replace(self, **changes: Any) -> Network:
-        """A copy with some of ``widths``, ``activation`` and the options changed (checked
-        as the constructor checks them)."""
+        """A copy with some of ``widths``, ``activation`` and the options changed.
+
+        The new values are checked as the constructor checks them.
+        """
         fields: dict[str, Any] = {
             "widths": self.widths,
             "activation": self.activation,
@@ -278,8 +281,10 @@ def _dense(
 def as_network(
     network: object, activation: object = None, **options: Unpack[NetworkOptions]
 ) -> Network:
-    """The :class:`Network` a consumer was given: ``network`` itself, or one built from
-    widths, an activation and options (the short form).
+    """The :class:`Network` a consumer was given, or one built from the short form.
+
+    That is ``network`` itself, or one built from widths, an activation and options (the
+    short form).
 
     Raises
     ------

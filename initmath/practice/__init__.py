@@ -2,9 +2,13 @@
 
 :mod:`~initmath.practice.verification` (each formula against simulation;
 ``python -m initmath verify``), :mod:`~initmath.practice.registry` (every formula the book
-shows, with its derivation and its check), :mod:`~initmath.practice.training` (a small exact
-trainer), :mod:`~initmath.practice.lsuv`, :mod:`~initmath.practice.datasets` (offline data) and
-:mod:`~initmath.practice.plotting`. Imports only the layers below.
+shows, with its derivation, its check and its chapter), :mod:`~initmath.practice.training` (a
+small exact trainer) and :mod:`~initmath.practice.outcomes`, :mod:`~initmath.practice.lsuv`,
+the studies the book runs -- :mod:`~initmath.practice.drift` (second moments over depth),
+:mod:`~initmath.practice.width_studies` (finite width),
+:mod:`~initmath.practice.correlation_studies`, :mod:`~initmath.practice.readouts` --,
+:mod:`~initmath.practice.datasets` (offline data) and :mod:`~initmath.practice.plotting`.
+Imports only the layers below.
 """
 
 from ..core.lazy import submodule_loader

@@ -114,8 +114,11 @@ def plot_histograms(
     ax: Axes | None = None,
     density: bool = True,
 ) -> Figure | SubFigure:
-    """Per-layer histograms (``kind`` ``"pre"``, ``"act"`` or ``"grad"``) as outlined curves,
-    in the manner of Glorot and Bengio (2010), Figures 6 and 7. ``layers`` are 1-based."""
+    """Per-layer histograms (``kind`` ``"pre"``, ``"act"`` or ``"grad"``) as outlined curves.
+
+    They are drawn in the manner of Glorot and Bengio (2010), Figures 6 and 7. ``layers`` are
+    1-based.
+    """
     import matplotlib.pyplot as plt
 
     _check_result(result)

@@ -1,5 +1,6 @@
-r"""A small, exact trainer for fully connected classifiers: does the initialization matter
-for learning?
+r"""A small, exact trainer for fully connected classifiers.
+
+Does the initialization matter for learning?
 
 Plain NumPy in float64, no deep-learning framework: a network is a list of weight matrices
 drawn by :func:`initmath.init`, the hidden layers apply one of the package's activations (its

@@ -34,8 +34,10 @@ SCALE = {"linear": 1.0, "relu": 2.0}
 
 
 class NetworkSample(NamedTuple):
-    """Per-network, per-layer statistics of :func:`simulate_networks` (arrays of shape
-    ``(n_networks, depth)``; column ``l - 1`` is layer ``l``)."""
+    """Per-network, per-layer statistics of :func:`simulate_networks`.
+
+    Arrays of shape ``(n_networks, depth)``; column ``l - 1`` is layer ``l``.
+    """
 
     log_norm: np.ndarray
     """:math:`\\log(\\lVert\\phi(z^\\ell)\\rVert^2 / \\lVert x\\rVert^2)`; ``-inf`` once the

@@ -116,8 +116,10 @@ def activation_gains(activation: object) -> ActivationGains:
 
 @dataclass(frozen=True)
 class MeanSplit:
-    r"""Mean, second moment and variance of :math:`\phi(z)`, :math:`z \sim N(0, 1)`
-    (:func:`mean_split`), and the gains that preserve the second moment or only the variance.
+    r"""The moments of :math:`\phi(z)`, :math:`z \sim N(0, 1)`, and the gains that preserve them.
+
+    The mean, second moment and variance (:func:`mean_split`), and the gains that preserve the
+    second moment or only the variance.
 
     Attributes
     ----------
@@ -153,14 +155,17 @@ class MeanSplit:
 
     @property
     def variance_gain_factor(self) -> float:
-        r""":math:`E[\phi^2]/\operatorname{Var}[\phi]`: what :attr:`MeanSplit.variance_gain` does to
-        :math:`q = 1` in one layer."""
+        r""":math:`E[\phi^2]/\operatorname{Var}[\phi]`.
+
+        What :attr:`MeanSplit.variance_gain` does to :math:`q = 1` in one layer.
+        """
         return self.second / self.variance
 
 
 def mean_split(activation: object) -> MeanSplit:
-    r"""The split :math:`E[\phi(z)^2] = \operatorname{Var}[\phi(z)] + E[\phi(z)]^2` at
-    :math:`z \sim N(0, 1)`, from :func:`initmath.moment` with ``k=1`` and ``k=2``.
+    r"""The split :math:`E[\phi(z)^2] = \operatorname{Var}[\phi(z)] + E[\phi(z)]^2`.
+
+    At :math:`z \sim N(0, 1)`, from :func:`initmath.moment` with ``k=1`` and ``k=2``.
 
     Examples
     --------

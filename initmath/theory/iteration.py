@@ -43,7 +43,9 @@ __all__ = [
 def iterate_length(
     activation: object, q1: float, sigma_w2: float, sigma_b2: float, depth: int
 ) -> np.ndarray:
-    """The length map iterated: :math:`q^1, \\ldots, q^L` with :math:`q^{\\ell+1} =
+    """The length map iterated: :math:`q^1, \\ldots, q^L`.
+
+    Each step is :math:`q^{\\ell+1} =
     \\mathcal V(q^\\ell) = \\sigma_w^2 E[\\phi(\\sqrt{q^\\ell} z)^2] + \\sigma_b^2`.
 
     Parameters
@@ -89,10 +91,10 @@ def iterate_correlation(
     sigma_b2: float,
     depth: int,
 ) -> np.ndarray:
-    """The correlation map iterated at the fixed length: :math:`c^{\\ell+1} =
-    \\mathcal C(c^\\ell; q^*)` from :math:`c^1`.
+    """The correlation map iterated at the fixed length, from :math:`c^1`.
 
-    Both inputs of each pair are taken at the fixed point :math:`q^*` of the length map
+    Each step is :math:`c^{\\ell+1} = \\mathcal C(c^\\ell; q^*)`. Both inputs of each pair
+    are taken at the fixed point :math:`q^*` of the length map
     (:func:`~initmath.theory.meanfield.fixed_point`), where :math:`\\mathcal V(q^*) = q^*` and
 
     .. math::
@@ -140,7 +142,9 @@ def iterate_pair(
     sigma_b2: float,
     depth: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The length and the correlation iterated together: :math:`q^{\\ell+1} =
+    """The length and the correlation iterated together.
+
+    Each step is :math:`q^{\\ell+1} =
     \\mathcal V(q^\\ell)`, :math:`c^{\\ell+1} = \\mathcal C(c^\\ell; q^\\ell)`.
 
     Unlike :func:`iterate_correlation` the two inputs need not start at :math:`q^*`: each

@@ -55,8 +55,10 @@ def legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 @functools.cache
 def half_line_nodes() -> tuple[np.ndarray, np.ndarray]:
-    """Gauss–Legendre nodes on :math:`[-9, 0]` and :math:`[0, 9]` (symmetric), with the
-    Gaussian density in the weights, normalized to sum 1."""
+    """Symmetric Gauss–Legendre nodes on :math:`[-9, 0]` and :math:`[0, 9]`, with Gaussian weights.
+
+    The weights include the Gaussian density and are normalized to sum 1.
+    """
     x, w = legendre(HALF_NODES)
     z = 4.5 * (x + 1)
     w = w * np.exp(-z * z / 2)

@@ -1,5 +1,6 @@
-"""What an activation may be written with: the variable :data:`X`, the allowed SymPy classes
-and the check run before any code is generated.
+"""What an activation may be written with, and the check run before any code is generated.
+
+It may be written with the variable :data:`X` and the allowed SymPy classes.
 
 An activation is a SymPy expression in :data:`X`. Before anything is printed or evaluated from
 one, ``check_expr`` walks it: every node's class must be one of a fixed set (compared exactly,
@@ -39,6 +40,7 @@ class isinf(cfunctions.isinf):  # noqa: N801 - the printers look the name up as 
 
     @classmethod
     def eval(cls, arg: sp.Expr) -> sp.Basic | None:
+        """SymPy's ``true`` if a number ``arg`` is infinite, ``false`` if finite, else None."""
         if arg.is_number:
             return sp.true if arg.is_infinite else sp.false
         return None
@@ -157,8 +159,11 @@ def check_expr(expr: sp.Basic, what: str = "expr", *, guards: bool = True) -> No
 
 
 def parameter_value(value: object, name: str) -> sp.Expr:
-    """``value`` as the SymPy number substituted for a parameter (``name`` in messages): a
-    real number >= 0, exact if it is integral, else a float at its binary value."""
+    """``value`` as the SymPy number substituted for a parameter (``name`` in messages).
+
+    It must be a real number >= 0; the number is exact if it is integral, else a float at its
+    binary value.
+    """
     if isinstance(value, sp.Basic):
         if not value.is_real or value.free_symbols:
             raise ValueError(f"{name} must be a real number, got {value!r}")

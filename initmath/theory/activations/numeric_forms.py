@@ -102,8 +102,10 @@ def _lambdify_numpy(code: sp.Expr) -> Callable[[np.ndarray], Any]:
 
 
 def numpy_form(expr: sp.Expr) -> Callable[[np.ndarray], np.ndarray]:
-    """A vectorized NumPy function of ``expr`` (every parameter bound), printed from
-    :func:`stable`; it returns a fresh float64 array of the input's shape."""
+    """A vectorized NumPy function of ``expr`` (every parameter bound), printed from :func:`stable`.
+
+    It returns a fresh float64 array of the input's shape.
+    """
     code = _numeric(stable(expr))
     if code.free_symbols - {X}:
         raise ValueError(f"a NumPy form needs every parameter bound, got {expr}")
@@ -134,8 +136,10 @@ def numpy_form(expr: sp.Expr) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def scalar_form(expr: sp.Expr) -> Callable[[float], float]:
-    """A scalar function of ``expr`` using only :mod:`math` (Numba compiles it), printed
-    from :func:`stable`."""
+    """A scalar function of ``expr`` using only :mod:`math` (Numba compiles it).
+
+    It is printed from :func:`stable`.
+    """
     # Python's conditional expression evaluates only the branch taken.
     return sp.lambdify(X, _numeric(stable(expr)), modules="math")
 

@@ -177,7 +177,7 @@ def _stabilize(expr: sp.Expr, region: sp.Basic) -> sp.Expr:
 
 
 def _limit_at(expr: sp.Expr, side: int) -> sp.Expr | None:
-    """lim of ``expr`` as x -> side * oo, or None if SymPy cannot say."""
+    """The limit of ``expr`` as x -> side * oo, or None if SymPy cannot say."""
     target = side * sp.oo
     pieces = expr.args if isinstance(expr, sp.Piecewise) else ((expr, sp.true),)
     for piece, cond in pieces:

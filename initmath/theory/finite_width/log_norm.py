@@ -102,8 +102,10 @@ def _scheme(activation: object, scheme: str | None) -> tuple[str, sp.Expr]:
 
 
 def to_latex(expr: sp.Expr) -> str:
-    r"""LaTeX of ``expr`` with SymPy's ``polygamma(0, x)``, ``polygamma(1, x)`` as
-    :math:`\psi(x)`, :math:`\psi'(x)`.
+    r"""LaTeX of ``expr``, with the digamma and trigamma functions as :math:`\psi`, :math:`\psi'`.
+
+    SymPy's ``polygamma(0, x)`` and ``polygamma(1, x)`` are written :math:`\psi(x)` and
+    :math:`\psi'(x)`.
 
     ``expr`` must be a SymPy object (an expression, equation or matrix): a string is never
     parsed, and a Python number is refused (wrap it, e.g. ``sp.Integer(3)``).

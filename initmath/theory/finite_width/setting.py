@@ -53,8 +53,7 @@ WEIGHT_LAWS = ("normal", "uniform", "truncated_normal")
 
 
 def checked_depth(depth: object, maximum: int = MAX_DEPTH, cap: str = "MAX_DEPTH") -> int:
-    """``depth`` as an int, ``1 <= depth <= maximum`` (the limit named ``cap`` in the
-    message)."""
+    """``depth`` as an int, ``1 <= depth <= maximum`` (the limit named ``cap`` in the message)."""
     d = integer(depth, "depth", 1)
     if d > maximum:
         raise ValueError(f"depth must be <= {cap}={maximum}, got {depth!r}")

@@ -53,8 +53,10 @@ _FORMS: dict[tuple[str, object], Activation] = {}
 
 
 def checked_activation(spec: object) -> Activation:
-    """The bound activation for ``spec`` (as for :func:`initmath.activation`), one copy per
-    name and expression."""
+    """The bound activation for ``spec`` (as for :func:`initmath.activation`).
+
+    One copy is kept per name and expression.
+    """
     # activation() returns a fresh bound copy, whose NumPy forms would be lambdified again at
     # every call; keep one copy per (name, expression).
     act = activation(spec)
@@ -62,8 +64,10 @@ def checked_activation(spec: object) -> Activation:
 
 
 def checked_real(check: Callable[[object, str], float], value: object, name: str) -> float:
-    """``check(value, name)`` with an int too large for a float (``10**400``) refused by name
-    (``float()`` raises ``OverflowError`` on it)."""
+    """``check(value, name)``, with an int too large for a float (``10**400``) refused by name.
+
+    ``float()`` raises ``OverflowError`` on such an int.
+    """
     try:
         return check(value, name)
     except OverflowError:
@@ -73,8 +77,10 @@ def checked_real(check: Callable[[object, str], float], value: object, name: str
 
 
 def at_most(x: float, value: object, name: str, bound: float = Q_MAX) -> float:
-    """``x`` (the checked ``value`` of argument ``name``), or a ``ValueError`` if above
-    ``bound``."""
+    """``x``, the checked ``value`` of argument ``name``, if it is at most ``bound``.
+
+    Above ``bound`` it is a ``ValueError``.
+    """
     if x > bound:
         raise ValueError(
             f"{name} must be <= {bound:g} (the domain of the mean-field maps), got {value!r}"
@@ -83,8 +89,7 @@ def at_most(x: float, value: object, name: str, bound: float = Q_MAX) -> float:
 
 
 def checked_variances(sigma_w2: object, sigma_b2: object) -> tuple[float, float]:
-    """``(sigma_w2, sigma_b2)`` as floats: ``0 < sigma_w2 <= Q_MAX``,
-    ``0 <= sigma_b2 <= Q_MAX``."""
+    """``(sigma_w2, sigma_b2)`` as floats: ``0 < sigma_w2 <= Q_MAX``, ``0 <= sigma_b2 <= Q_MAX``."""
     sw2 = at_most(checked_real(positive_real, sigma_w2, "sigma_w2"), sigma_w2, "sigma_w2")
     sb2 = at_most(checked_real(nonnegative_real, sigma_b2, "sigma_b2"), sigma_b2, "sigma_b2")
     return sw2, sb2
@@ -104,9 +109,12 @@ def _is_real_scalar(value: object) -> bool:
 def real_array(
     q: object, name: str = "q", *, nonnegative: bool = True, scalar: bool = False
 ) -> np.ndarray:
-    """``q`` as a float64 array, refusing what is not a real number (or, unless ``scalar``,
-    an array of them): strings, bools, complex, ``None``, objects, lists of those; NumPy
-    would convert ``"1.0"`` and ``True`` silently."""
+    """``q`` as a float64 array, refusing what is not a real number (or an array of them).
+
+    An array of real numbers is accepted unless ``scalar``. Refused are strings, bools,
+    complex, ``None``, objects, lists of those; NumPy would convert ``"1.0"`` and ``True``
+    silently.
+    """
     what = "a real number" if scalar else "a real number or an array of them"
     arr: np.ndarray | None
     if _is_real_scalar(q):
@@ -140,8 +148,10 @@ def real_array(
 def finite_result(
     v: np.ndarray, what: str, act: Activation, q: np.ndarray | float, sw2: float, sb2: float
 ) -> np.ndarray:
-    """``v``, or a ``ValueError`` if an entry overflowed (or came out NaN): never an inf or
-    NaN for finite arguments."""
+    """``v``, or a ``ValueError`` if an entry overflowed (or came out NaN).
+
+    The result is never an inf or NaN for finite arguments.
+    """
     v = np.asarray(v)
     if np.all(np.isfinite(v)):
         return v

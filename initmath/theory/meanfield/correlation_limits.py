@@ -94,8 +94,11 @@ def _same(a: float, b: float) -> bool:
 
 
 def _homogeneous_slopes(act: Activation) -> tuple[float, float] | None:
-    """``(a, b)`` if :math:`\\phi(x) = a x` for :math:`x > 0` and :math:`b x` for
-    :math:`x < 0` (positively homogeneous of degree 1) to 1e-12 on test points, else None."""
+    """``(a, b)`` if :math:`\\phi` is positively homogeneous of degree 1, else None.
+
+    That is, :math:`\\phi(x) = a x` for :math:`x > 0` and :math:`b x` for :math:`x < 0`, to
+    1e-12 on test points.
+    """
     x = np.array([1e-6, 1e-3, 0.3, 1.0, 2.5, 9.0, 1e3])
     with np.errstate(all="ignore"):
         a, b = float(act.numpy(np.array(1.0))), -float(act.numpy(np.array(-1.0)))
@@ -175,8 +178,7 @@ def correlation_limit(activation: object, sigma_w2: float, sigma_b2: float) -> C
 
 
 def correlation_limit_of(act: Activation, sw2: float, sb2: float) -> CorrelationLimit:
-    """:func:`correlation_limit` for checked arguments: ``act`` bound, floats in the
-    domain."""
+    """:func:`correlation_limit` for checked arguments: ``act`` bound, floats in the domain."""
     fp = search_fixed_point(act, sw2, sb2)
     qs = fp.q
     where = f"{act.name} with sigma_w2={sw2!r}, sigma_b2={sb2!r}"

@@ -156,15 +156,19 @@ def _positive_length(act: Activation, sw2: float, sb2: float, q: object) -> floa
 def correlation_map_at(
     act: Activation, c: np.ndarray, sw2: float, sb2: float, q: float
 ) -> np.ndarray:
-    """:math:`\\mathcal C(c; q)` for checked arguments (:func:`correlation_map` without the
-    checks)."""
+    """:math:`\\mathcal C(c; q)` for checked arguments.
+
+    This is :func:`correlation_map` without the checks.
+    """
     return (sw2 * _pair_mean(act.numpy, c, q) + sb2) / _length(act, q, sw2, sb2)
 
 
 def correlation_slope(
     activation: object, c: float, sigma_w2: float, sigma_b2: float, q: float | None = None
 ) -> float:
-    """:math:`\\partial \\mathcal C/\\partial c = \\sigma_w^2\\, q\\, E[\\phi'(u_1)\\phi'(u_2)]
+    """The slope :math:`\\partial \\mathcal C/\\partial c` of the correlation map.
+
+    It is :math:`\\partial \\mathcal C/\\partial c = \\sigma_w^2\\, q\\, E[\\phi'(u_1)\\phi'(u_2)]
     / \\mathcal V(q)`.
 
     From :math:`\\partial_c E[\\phi(u_1)\\phi(u_2)] = q\\,E[\\phi'(u_1)\\phi'(u_2)]` (Gaussian
@@ -190,6 +194,8 @@ def correlation_slope(
 def correlation_slope_at(
     act: Activation, c: np.ndarray, sw2: float, sb2: float, q: float
 ) -> np.ndarray:
-    """:math:`\\partial \\mathcal C/\\partial c` for checked arguments
-    (:func:`correlation_slope` without the checks)."""
+    """:math:`\\partial \\mathcal C/\\partial c` for checked arguments.
+
+    This is :func:`correlation_slope` without the checks.
+    """
     return sw2 * q * _pair_mean(act.numpy_derivative, c, q) / _length(act, q, sw2, sb2)

@@ -29,8 +29,7 @@ __all__ = ["chi1", "critical_line", "depth_scales"]
 
 
 def chi1(activation: object, sigma_w2: float, sigma_b2: float) -> float:
-    """:math:`\\chi_1 = \\sigma_w^2 E[\\phi'(\\sqrt{q^*} z)^2]` at the fixed point of the length
-    map.
+    """:math:`\\chi_1 = \\sigma_w^2 E[\\phi'(\\sqrt{q^*} z)^2]` at the length map's fixed point.
 
     :math:`\\chi_1` is the factor by which the mean squared singular value of a layer's
     Jacobian multiplies the squared length of a perturbation, and, at a fixed point

@@ -178,8 +178,7 @@ def search_q_star(act: Activation, sw2: float, sb2: float, q0: float = 1.0) -> f
 
 
 def search_fixed_point(act: Activation, sw2: float, sb2: float, q0: float = 1.0) -> FixedPoint:
-    """:func:`find_fixed_point` for checked arguments: ``act`` bound, floats in the
-    domain."""
+    """:func:`find_fixed_point` for checked arguments: ``act`` bound, floats in the domain."""
     from scipy.optimize import brentq
 
     def vmap(q: np.ndarray) -> np.ndarray:
@@ -215,10 +214,12 @@ def search_fixed_point(act: Activation, sw2: float, sb2: float, q0: float = 1.0)
         return v - q, length_slopes_at(act, q, sw2) - 1, v
 
     def cells(qs: np.ndarray, gs: np.ndarray, ss: np.ndarray, refine: bool) -> FixedPoint | None:
-        """The first fixed point among the cells [qs[i], qs[i+1]] (in the direction of motion),
-        or None. A sign change of V' - 1 inside a cell is an extremum of g: a tangency if g
-        reaches zero there; cells where g is tiny are rescanned 64 times finer, where two
-        extrema could hide between the points."""
+        """The first fixed point among the cells [qs[i], qs[i+1]], or None.
+
+        The cells are searched in the direction of motion. A sign change of V' - 1 inside a
+        cell is an extremum of g: a tangency if g reaches zero there; cells where g is tiny are
+        rescanned 64 times finer, where two extrema could hide between the points.
+        """
         qa, qb, ga_, gb_ = qs[:-1], qs[1:], gs[:-1], gs[1:]
         small = np.minimum(np.abs(ga_), np.abs(gb_)) <= 1e-4 * np.maximum(qa, qb)
         fine = refine & small & (np.maximum(qa, qb) > 1e-8) & (np.minimum(qa, qb) < q_fine)
@@ -321,9 +322,11 @@ def search_fixed_point(act: Activation, sw2: float, sb2: float, q0: float = 1.0)
 
 
 def finite_length(act: Activation, sw2: float, sb2: float, q: object) -> float:
-    """The length the correlation maps work at: ``q`` checked (0 or in
-    ``[Q_LOW, Q_MAX]``), or, for ``q=None``, the fixed point :math:`q^*`, which must be
-    finite."""
+    """The length the correlation maps work at: ``q`` checked, or the fixed point for ``q=None``.
+
+    A given ``q`` must be 0 or in ``[Q_LOW, Q_MAX]``; for ``q=None`` it is the fixed point
+    :math:`q^*`, which must be finite.
+    """
     if q is None:
         qs = search_q_star(act, sw2, sb2)
         if not math.isfinite(qs):

@@ -1,5 +1,4 @@
-"""The length map :math:`\\mathcal V(q)`, its slope and :math:`\\chi_1(q)`, by one-dimensional
-quadrature.
+"""The length map :math:`\\mathcal V(q)`, its slope and :math:`\\chi_1(q)`, by 1-D quadrature.
 
 All expectations are quadrature sums of the activation's NumPy forms (:attr:`Activation.numpy`,
 :attr:`Activation.numpy_derivative`) in float64, with fixed nodes
@@ -109,14 +108,18 @@ def length_slope(activation: object, q: float, sigma_w2: float, sigma_b2: float)
 
 
 def length_slope_at(act: Activation, q: float, sw2: float) -> float:
-    """:math:`\\mathcal V'(q)` at a checked float ``q`` (:func:`length_slope` without
-    the checks)."""
+    """:math:`\\mathcal V'(q)` at a checked float ``q``.
+
+    This is :func:`length_slope` without the checks.
+    """
     return float(length_slopes_at(act, np.asarray(q, dtype=np.float64), sw2))
 
 
 def length_slopes_at(act: Activation, q: np.ndarray, sw2: float) -> np.ndarray:
-    """:math:`\\mathcal V'(q)` for an array of lengths (the limit :math:`q \\to 0^+`
-    at :math:`q = 0`), floating-point warnings silenced."""
+    """:math:`\\mathcal V'(q)` for an array of lengths, floating-point warnings silenced.
+
+    At :math:`q = 0` it is the limit :math:`q \\to 0^+`.
+    """
     qq = np.sqrt(np.maximum(q, Q_TINY))
     z, w = half_line_nodes()
     x = qq[..., None] * z
@@ -125,7 +128,9 @@ def length_slopes_at(act: Activation, q: np.ndarray, sw2: float) -> np.ndarray:
 
 
 def chi1_at(act: Activation, sw2: float, qs: float) -> float:
-    """:math:`\\chi_1(q) = \\sigma_w^2 E[\\phi'(\\sqrt q z)^2]` at the length ``qs``
-    (the limit :math:`q \\to 0^+` below :data:`Q_TINY`)."""
+    """:math:`\\chi_1(q) = \\sigma_w^2 E[\\phi'(\\sqrt q z)^2]` at the length ``qs``.
+
+    Below :data:`Q_TINY` it is the limit :math:`q \\to 0^+`.
+    """
     qs = max(qs, Q_TINY)
     return float(sw2 * gaussian_expectation(lambda x: act.numpy_derivative(x) ** 2, np.asarray(qs)))
