@@ -1078,9 +1078,9 @@ _JB = dict(n_networks=2)
 add("jacobian", _JS, ("tanh", 2, 2), _JB, 0, ACTIVATION[:3] + NONE, ACT_NAMES)
 add("jacobian", _JS, ("tanh", 2, 2), _JB, 1, INT_MIN1 + NONE + [("huge", 10**30)], "depth")
 add("jacobian", _JS, ("tanh", 2, 2), _JB, 2, INT_MIN1 + NONE + [("huge", 10**30)], "width")
-add("jacobian", _JS, ("tanh", 2, 2), _JB, "distribution", CHOICE + NONE)
-add("jacobian", _JS, ("tanh", 2, 2), _JB, "sigma_w2", POSITIVE + NONE)
-add("jacobian", _JS, ("tanh", 2, 2), _JB, "sigma_b2", NONNEGATIVE + NONE)
+add("jacobian", _JS, ("tanh", 2, 2), _JB, "distribution", CHOICE)  # None: not given
+add("jacobian", _JS, ("tanh", 2, 2), _JB, "sigma_w2", POSITIVE)
+add("jacobian", _JS, ("tanh", 2, 2), _JB, "sigma_b2", NONNEGATIVE)
 add("jacobian", _JS, ("tanh", 2, 2), {}, "n_networks", INT_MIN1 + [("one", 1)])
 add("jacobian", _JS, ("tanh", 2, 2), _JB, "seed", INT_MIN0 + NONE)
 add(
@@ -1117,7 +1117,7 @@ add(
     ],
     "depths",
 )
-add("jacobian", _PRV, ("relu", [1, 2]), {}, "distribution", CHOICE + NONE)
+add("jacobian", _PRV, ("relu", [1, 2]), {}, "distribution", CHOICE)  # None: not given
 add("jacobian", _PRV, ("relu", [1, 2]), {}, "sigma_w2", POSITIVE)
 add("jacobian", _PRV, ("relu", [1, 2]), {}, "sigma_b2", NONNEGATIVE)
 add("jacobian", _PRV, ("relu", [1, 2]), {}, "input_q", POSITIVE)

@@ -187,3 +187,19 @@ def test_the_formula_check_can_fail():
         for spellings in forms.values()
         for form in spellings
     )
+
+
+def test_every_formula_names_its_chapter_and_the_chapter_shows_it():
+    # one hop from a formula to its chapter: Formula.chapter quotes the name; a formula
+    # without a chapter is quoted by none (so the table cannot go stale either way)
+    import initmath
+
+    quoting = {
+        name: sorted(str(p.relative_to(ROOT)) for p in CHAPTERS if f'"{name}"' in p.read_text())
+        for name in initmath.formulas
+    }
+    for name, f in initmath.formulas.items():
+        if f.chapter is None:
+            assert quoting[name] == [], (name, quoting[name])
+        else:
+            assert f.chapter in quoting[name], (name, f.chapter, quoting[name])

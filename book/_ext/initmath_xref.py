@@ -32,7 +32,9 @@ def _resolve(
     matches = [
         full
         for full in objects
-        if full.startswith("initmath.") and (full == name or full.endswith("." + suffix))
+        if full.startswith("initmath.")
+        and (full == name or full.endswith("." + suffix))
+        and not objects[full].aliased  # a re-export's entry points at the documented one
     ]
     if len(matches) > 1 and name.startswith("initmath.") and "." not in suffix:
         # initmath.X is a re-export of a module-level X: prefer initmath.<...>.<module>.X

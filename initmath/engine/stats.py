@@ -33,6 +33,22 @@ _HALF = 27
 _GROUP = 1 << 8
 
 
+def _mantissas(values: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """Every element of ``values`` (finite float64) as :math:`m\\,2^{e}`, :math:`|m| < 2^{53}`.
+
+    Returns the int64 arrays ``(m, e)``, or None when there are no values. ``method`` names
+    the :class:`ExactSum` method in the error for a value that is not finite.
+    """
+    v = np.asarray(values, dtype=np.float64).ravel()
+    if v.size == 0:
+        return None
+    if not np.all(np.isfinite(v)):
+        raise ValueError(f"ExactSum.{method}: values must be finite")
+    mant, exp = np.frexp(v)
+    ints = np.ldexp(mant, _MANT_BITS).astype(np.int64)  # exact: |mant| < 1
+    return ints, exp.astype(np.int64) - _MANT_BITS
+
+
 class ExactSum:
     """The exact sum of float64 values, as a map exponent -> integer of mantissas.
 
@@ -48,14 +64,9 @@ class ExactSum:
 
     def add(self, values: np.ndarray) -> ExactSum:
         """Add every element of ``values`` (finite float64) exactly; returns self."""
-        v = np.asarray(values, dtype=np.float64).ravel()
-        if v.size == 0:
-            return self
-        if not np.all(np.isfinite(v)):
-            raise ValueError("ExactSum.add: values must be finite")
-        mant, exp = np.frexp(v)
-        ints = np.ldexp(mant, _MANT_BITS).astype(np.int64)  # exact: |mant| < 1
-        self._accumulate(ints, exp.astype(np.int64) - _MANT_BITS)
+        split = _mantissas(values, "add")
+        if split is not None:
+            self._accumulate(*split)
         return self
 
     def add_squares(self, values: np.ndarray) -> ExactSum:
@@ -66,14 +77,10 @@ class ExactSum:
         three integers below :math:`2^{54}`. Nothing underflows or overflows, as the float
         product ``x * x`` would for :math:`|x| < 10^{-154}` or :math:`|x| > 10^{154}`.
         """
-        v = np.asarray(values, dtype=np.float64).ravel()
-        if v.size == 0:
+        split = _mantissas(values, "add_squares")
+        if split is None:
             return self
-        if not np.all(np.isfinite(v)):
-            raise ValueError("ExactSum.add_squares: values must be finite")
-        mant, exp = np.frexp(v)
-        m = np.abs(np.ldexp(mant, _MANT_BITS).astype(np.int64))
-        e2 = 2 * (exp.astype(np.int64) - _MANT_BITS)
+        m, e2 = np.abs(split[0]), 2 * split[1]
         h, lo = m >> _HALF, m & ((1 << _HALF) - 1)
         self._accumulate(h * h, e2 + 2 * _HALF)
         self._accumulate(2 * h * lo, e2 + _HALF)

@@ -1,9 +1,11 @@
 """Layer 4, ``practice``: what the book and a user run on top of the engine.
 
 :mod:`~initmath.practice.verification` (each formula against simulation;
-``python -m initmath verify``), :mod:`~initmath.practice.registry` (every formula the book
-shows, with its derivation, its check and its chapter), :mod:`~initmath.practice.training` (a
-small exact trainer) and :mod:`~initmath.practice.outcomes`, :mod:`~initmath.practice.lsuv`,
+``python -m initmath verify``; the checks themselves in
+:mod:`~initmath.practice.formula_checks`), :mod:`~initmath.practice.registry` (every formula
+the book shows, with its derivation, its check and its chapter),
+:mod:`~initmath.practice.training` (a small exact trainer) and
+:mod:`~initmath.practice.outcomes`, :mod:`~initmath.practice.lsuv`,
 the studies the book runs -- :mod:`~initmath.practice.drift` (second moments over depth),
 :mod:`~initmath.practice.width_studies` (finite width),
 :mod:`~initmath.practice.correlation_studies`, :mod:`~initmath.practice.readouts` --,

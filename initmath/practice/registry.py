@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import sympy as sp
 
@@ -30,7 +31,33 @@ from ..theory.activations import registered
 from ..theory.moments import Q, symbolic_moment
 from .verification import CHECKS, LEVEL, Check, Verification, verify
 
-__all__ = ["Formula", "FormulaRegistry", "formulas"]
+__all__ = ["CHAPTERS", "Formula", "FormulaRegistry", "formulas"]
+
+#: The chapter of the book that shows each formula, by name: its MyST source, which quotes
+#: the formula's name (``tests/test_book.py`` checks both ways). Formulas missing here are in
+#: no chapter yet.
+CHAPTERS: Mapping[str, str] = MappingProxyType(
+    {
+        "forward_map": "book/random_init.md",
+        "backward_map": "book/random_init.md",
+        "linear.second_moment": "book/xavier.md",
+        "relu.second_moment": "book/xavier.md",
+        "leaky_relu.second_moment": "book/he.md",
+        "relu.mean": "book/he.md",
+        "relu.derivative_moment": "book/xavier.md",
+        "tanh.linearized_moment": "book/random_init.md",
+        "lecun.variance": "book/xavier.md",
+        "xavier.variance": "book/xavier.md",
+        "he.variance": "book/he.md",
+        "he.variance_fan_out": "book/he.md",
+        "prelu.variance": "book/he.md",
+        "standard.variance": "book/random_init.md",
+        "gain.exact": "book/gains.md",
+        "gain.backward": "book/gains.md",
+        "uniform.bound": "book/xavier.md",
+        "truncated_normal.factor": "book/xavier.md",
+    }
+)
 
 
 @dataclass(eq=False)
@@ -49,6 +76,9 @@ class Formula:
         Citation key into ``book/references.bib``.
     description : str
         One line.
+    chapter : str or None
+        The book's chapter that shows it (its source file, e.g. ``"book/he.md"``), or None
+        when no chapter does yet (:data:`CHAPTERS`).
     """
 
     name: str
@@ -62,6 +92,11 @@ class Formula:
     def rhs(self) -> sp.Expr:
         """The derived right-hand side (computed on first use, then cached)."""
         return self.derive()
+
+    @property
+    def chapter(self) -> str | None:
+        """The chapter that shows the formula (:data:`CHAPTERS`), or None."""
+        return CHAPTERS.get(self.name)
 
     @property
     def check(self) -> Check | None:
@@ -148,6 +183,16 @@ def _moment(name: str, k: int = 2, derivative: bool = False) -> Callable[[], sp.
     return derive
 
 
+def _at_unit_q(derive: Callable[[], sp.Expr]) -> Callable[[], sp.Expr]:
+    """``derive``'s expression in :math:`q`, at :math:`q = 1`."""
+    return lambda: sp.simplify(derive().subs(Q, 1))
+
+
+def _solved(condition: Callable[[], sp.Eq], symbol: sp.Symbol = d.V) -> Callable[[], sp.Expr]:
+    """The ``symbol`` (default the weight variance :math:`v`) that solves ``condition()``."""
+    return lambda: d.solve_for(condition(), symbol)
+
+
 _GAUSSIAN = "z ~ N(0, 1); the pre-activation is sqrt(q) z with q > 0"
 _LAYER = (
     "i.i.d. zero-mean weights of variance v, independent of the layer's input",
@@ -157,15 +202,41 @@ _BACKWARD = (
     "i.i.d. zero-mean weights of variance v",
     "gradients independent of the forward weights (mean-field approximation)",
 )
+_LINEAR_REGIME = "phi(0) = 0, phi'(0) = 1, linear regime"
 
 
-def _build() -> FormulaRegistry:
-    reg = FormulaRegistry()
+def _forward_variance(name: str, act: object, regime: str, cite: str, description: str) -> Formula:
+    """The weight variance :math:`v` that preserves the forward second moment of ``act``.
+
+    LeCun's for linear networks, He's for ReLU and for PReLU.
+    """
+    assumptions = (*_LAYER, regime, "forward second moment preserved")
+    return Formula(
+        name, d.V, _solved(lambda: d.forward_condition(act)), assumptions, cite, description
+    )
+
+
+def _formulas() -> tuple[Formula, ...]:
+    """Every formula, in the order of the registry."""
     v, g = d.V, d.GAIN
-    m_of_q = _sym("M")  # placeholders for the left-hand sides
-    add = reg._add
-
-    add(
+    m_of_q, mu = _sym("M"), _sym("mu")  # placeholders for the left-hand sides
+    second_moments = tuple(
+        Formula(
+            f"{act}.second_moment",
+            m_of_q,
+            _moment(act),
+            (_GAUSSIAN,),
+            cite,
+            f"E[phi(sqrt(q) z)^2] for {act}",
+        )
+        for act, cite in (
+            ("linear", None),
+            ("relu", "he2015"),
+            ("leaky_relu", "he2015"),
+            ("elu", "clevert2016"),
+        )
+    )
+    return (
         Formula(
             "forward_map",
             _sym("q_out", positive=True),
@@ -173,9 +244,7 @@ def _build() -> FormulaRegistry:
             _LAYER,
             "glorot2010",
             "second moment of the pre-activations, layer to layer",
-        )
-    )
-    add(
+        ),
         Formula(
             "backward_map",
             _sym("q_g^in", positive=True),
@@ -183,35 +252,16 @@ def _build() -> FormulaRegistry:
             _BACKWARD,
             "glorot2010",
             "second moment of back-propagated gradients, layer to layer",
-        )
-    )
-    for act, cite in (
-        ("linear", None),
-        ("relu", "he2015"),
-        ("leaky_relu", "he2015"),
-        ("elu", "clevert2016"),
-    ):
-        add(
-            Formula(
-                f"{act}.second_moment",
-                m_of_q,
-                _moment(act),
-                (_GAUSSIAN,),
-                cite,
-                f"E[phi(sqrt(q) z)^2] for {act}",
-            )
-        )
-    add(
+        ),
+        *second_moments,
         Formula(
             "relu.mean",
-            _sym("mu"),
+            mu,
             _moment("relu", k=1),
             (_GAUSSIAN,),
             "he2015",
             "mean of a ReLU unit: the reason its second moment, not variance, is tracked",
-        )
-    )
-    add(
+        ),
         Formula(
             "relu.derivative_moment",
             _sym("D"),
@@ -219,9 +269,7 @@ def _build() -> FormulaRegistry:
             (_GAUSSIAN,),
             "he2015",
             "E[phi'(sqrt(q) z)^2] for ReLU",
-        )
-    )
-    add(
+        ),
         Formula(
             "tanh.linearized_moment",
             m_of_q,
@@ -229,104 +277,66 @@ def _build() -> FormulaRegistry:
             (_GAUSSIAN, "small q: expansion to O(q^3)"),
             "glorot2010",
             "tanh's second moment near q = 0: linear to first order",
-        )
-    )
-    add(
+        ),
         Formula(
             "selu.second_moment",
             m_of_q,
-            lambda: sp.simplify(_moment("selu")().subs(Q, 1)),
+            _at_unit_q(_moment("selu")),
             (_GAUSSIAN, "q = 1"),
             "klambauer2017",
             "SELU's constants make E[selu(z)^2] = 1 at q = 1",
-        )
-    )
-    add(
+        ),
         Formula(
             "selu.mean",
-            _sym("mu"),
-            lambda: sp.simplify(_moment("selu", k=1)().subs(Q, 1)),
+            mu,
+            _at_unit_q(_moment("selu", k=1)),
             (_GAUSSIAN, "q = 1"),
             "klambauer2017",
             "and E[selu(z)] = 0",
-        )
-    )
-
-    add(
-        Formula(
-            "lecun.variance",
-            v,
-            lambda: d.solve_for(d.forward_condition("linear")),
-            (*_LAYER, "linear activation", "forward second moment preserved"),
-            "lecun1998",
-            "LeCun: 1/fan_in",
-        )
-    )
-    add(
+        ),
+        _forward_variance(
+            "lecun.variance", "linear", "linear activation", "lecun1998", "LeCun: 1/fan_in"
+        ),
         Formula(
             "xavier.forward",
             v,
-            lambda: d.solve_for(d.xavier_conditions()[0]),
-            (*_LAYER, "phi(0) = 0, phi'(0) = 1, linear regime", "forward preserved"),
+            _solved(lambda: d.xavier_conditions()[0]),
+            (*_LAYER, _LINEAR_REGIME, "forward preserved"),
             "glorot2010",
             "Glorot-Bengio forward condition",
-        )
-    )
-    add(
+        ),
         Formula(
             "xavier.backward",
             v,
-            lambda: d.solve_for(d.xavier_conditions()[1]),
-            (*_BACKWARD, "phi(0) = 0, phi'(0) = 1, linear regime", "backward preserved"),
+            _solved(lambda: d.xavier_conditions()[1]),
+            (*_BACKWARD, _LINEAR_REGIME, "backward preserved"),
             "glorot2010",
             "Glorot-Bengio backward condition",
-        )
-    )
-    add(
+        ),
         Formula(
             "xavier.variance",
             v,
             lambda: d.xavier_conditions()[2],
-            (
-                *_LAYER,
-                "phi(0) = 0, phi'(0) = 1, linear regime",
-                "the average of the forward and backward conditions",
-            ),
+            (*_LAYER, _LINEAR_REGIME, "the average of the forward and backward conditions"),
             "glorot2010",
             "Glorot-Bengio compromise",
-        )
-    )
-    add(
-        Formula(
-            "he.variance",
-            v,
-            lambda: d.solve_for(d.forward_condition("relu")),
-            (*_LAYER, "ReLU activation", "forward second moment preserved"),
-            "he2015",
-            "He: 2/fan_in",
-        )
-    )
-    add(
+        ),
+        _forward_variance("he.variance", "relu", "ReLU activation", "he2015", "He: 2/fan_in"),
         Formula(
             "he.variance_fan_out",
             v,
-            lambda: d.solve_for(d.backward_condition("relu")),
+            _solved(lambda: d.backward_condition("relu")),
             (*_BACKWARD, "ReLU activation", "gradient second moment preserved"),
             "he2015",
             "He, backward: 2/fan_out",
-        )
-    )
-    add(
-        Formula(
+        ),
+        _forward_variance(
             "prelu.variance",
-            v,
-            lambda: d.solve_for(d.forward_condition(registered("leaky_relu"))),
-            (*_LAYER, "leaky ReLU / PReLU of slope a", "forward second moment preserved"),
+            registered("leaky_relu"),  # its slope a still a free symbol
+            "leaky ReLU / PReLU of slope a",
             "he2015",
             "He for PReLU: 2/((1 + a^2) fan_in)",
-        )
-    )
-    add(
+        ),
         Formula(
             "standard.variance",
             v,
@@ -334,29 +344,23 @@ def _build() -> FormulaRegistry:
             ("weights U(-1/sqrt(n_in), 1/sqrt(n_in))",),
             "glorot2010",
             "the 'standard' initialization: a third of LeCun's variance",
-        )
-    )
-    add(
+        ),
         Formula(
             "gain.exact",
             g,
-            lambda: d.solve_for(sp.Eq(g**2 * d.M(1), 1), g),
+            _solved(lambda: sp.Eq(g**2 * d.M(1), 1), g),
             (*_LAYER, "no bias", "q = 1 is a fixed point of the forward map"),
             None,
             "exact forward gain: 1/sqrt(E[phi(z)^2])",
-        )
-    )
-    add(
+        ),
         Formula(
             "gain.backward",
             g,
-            lambda: d.solve_for(sp.Eq(g**2 * d.D(1), 1), g),
+            _solved(lambda: sp.Eq(g**2 * d.D(1), 1), g),
             (*_BACKWARD, "q = 1"),
             None,
             "exact backward gain: 1/sqrt(E[phi'(z)^2])",
-        )
-    )
-    add(
+        ),
         Formula(
             "uniform.variance",
             _sym("sigma^2"),
@@ -364,9 +368,7 @@ def _build() -> FormulaRegistry:
             ("weights U(-A, A)",),
             None,
             "variance of a uniform distribution",
-        )
-    )
-    add(
+        ),
         Formula(
             "uniform.bound",
             d.A,
@@ -374,9 +376,7 @@ def _build() -> FormulaRegistry:
             ("weights U(-A, A) of variance v",),
             "glorot2010",
             "half-width of the uniform with variance v",
-        )
-    )
-    add(
+        ),
         Formula(
             "truncated_normal.factor",
             _sym("beta"),
@@ -384,9 +384,7 @@ def _build() -> FormulaRegistry:
             ("unit normal truncated to (-2, 2)",),
             None,
             "std of the truncated normal; the underlying normal is widened by 1/beta",
-        )
-    )
-    add(
+        ),
         Formula(
             "orthogonal.mean_square",
             _sym("sigma^2"),
@@ -394,8 +392,14 @@ def _build() -> FormulaRegistry:
             ("r x c matrix with orthonormal rows (r <= c) or columns",),
             "saxe2014",
             "mean square entry of an orthogonal weight matrix",
-        )
+        ),
     )
+
+
+def _build() -> FormulaRegistry:
+    reg = FormulaRegistry()
+    for formula in _formulas():
+        reg._add(formula)
     return reg
 
 

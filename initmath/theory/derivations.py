@@ -19,7 +19,7 @@ import sympy as sp
 from ..core.checks import choice, integer
 from ..weights.distributions import DISTRIBUTIONS
 from ..weights.schemes import DEFAULT_MODE, MODES, SCHEME_ACTIVATION, SCHEME_ALIASES, SCHEMES
-from .activations import X, activation
+from .activations import SLOPE, X, activation
 from .moments import Q, symbolic_moment
 
 __all__ = [
@@ -60,8 +60,6 @@ Q_GRAD = sp.Symbol("q_g", positive=True)
 GAIN = sp.Symbol("g", positive=True)
 #: Half-width of a uniform distribution.
 A = sp.Symbol("A", positive=True)
-#: Slope of leaky ReLU / PReLU.
-SLOPE = sp.Symbol("a", nonnegative=True)
 _ROWS, _COLS = sp.symbols("r c", positive=True, integer=True)
 _J = sp.Symbol("j", positive=True, integer=True)
 

@@ -69,8 +69,8 @@ DEFAULT_MODE: Mapping[str, str] = MappingProxyType(
 #: (:func:`resolve_gain`): LeCun and Glorot-Bengio assume a unit-slope (linear) regime, He
 #: the ReLU. ``"normal"`` (a fixed std) has none and uses gain 1. The one table of it: the
 #: derivations use it, and :func:`initmath.verify` checks each scheme in a network of this
-#: activation except where :data:`initmath.practice.verification.CHECKED_WITH` says otherwise
-#: and why.
+#: activation except where :data:`initmath.practice.formula_checks.CHECKED_WITH` says
+#: otherwise and why.
 SCHEME_ACTIVATION: Mapping[str, str] = MappingProxyType(
     {"lecun": "linear", "xavier": "linear", "he": "relu", "standard": "linear"}
 )
@@ -124,7 +124,24 @@ def _std(
     Refuses a standard deviation that overflows float64 or underflows to 0 from a nonzero
     gain and std: the weights would be inf or silently all zero.
     """
-    sigma = _raw_std(scheme, fan_in, fan_out, g, mode, fixed_std)
+    if scheme == "normal":
+        if mode is not None:
+            raise ValueError(
+                f"scheme 'normal' has a fixed std and takes no mode, got mode={mode!r}"
+            )
+        s = _DEFAULT_NORMAL_STD if fixed_std is None else nonnegative_real(fixed_std, "std")
+        sigma = g * s
+    elif fixed_std is not None:
+        raise ValueError(f"std= only applies to scheme 'normal', not {scheme!r}")
+    else:
+        m, fan = _fan(scheme, fan_in, fan_out, mode)
+        if scheme == "standard":
+            sigma = g * math.sqrt(_STANDARD_CONSTANT / fan)
+        elif m == "fan_avg":
+            assert fan_out is not None
+            sigma = g * math.sqrt(2.0 / (fan_in + fan_out))  # PyTorch's xavier_* arithmetic
+        else:
+            sigma = g / math.sqrt(fan)  # PyTorch's kaiming_* arithmetic
     if not math.isfinite(sigma) or (sigma == 0.0 and g > 0.0 and fixed_std != 0.0):
         what = "overflows" if sigma else "underflows to 0"
         raise ValueError(
@@ -132,32 +149,6 @@ def _std(
             f"{_arguments(scheme, fan_in, fan_out, g, fixed_std)}"
         )
     return sigma
-
-
-def _raw_std(
-    scheme: str,
-    fan_in: float,
-    fan_out: float | None,
-    g: float,
-    mode: str | None,
-    fixed_std: float | None,
-) -> float:
-    if scheme == "normal":
-        if mode is not None:
-            raise ValueError(
-                f"scheme 'normal' has a fixed std and takes no mode, got mode={mode!r}"
-            )
-        s = _DEFAULT_NORMAL_STD if fixed_std is None else nonnegative_real(fixed_std, "std")
-        return g * s
-    if fixed_std is not None:
-        raise ValueError(f"std= only applies to scheme 'normal', not {scheme!r}")
-    m, fan = _fan(scheme, fan_in, fan_out, mode)
-    if scheme == "standard":
-        return g * math.sqrt(_STANDARD_CONSTANT / fan)
-    if m == "fan_avg":
-        assert fan_out is not None
-        return g * math.sqrt(2.0 / (fan_in + fan_out))  # PyTorch's xavier_* arithmetic
-    return g / math.sqrt(fan)  # PyTorch's kaiming_* arithmetic
 
 
 def variance(

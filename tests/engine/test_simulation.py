@@ -4,7 +4,6 @@ agreement with the infinite-width maps where they hold exactly."""
 from __future__ import annotations
 
 import json
-import math
 import subprocess
 import sys
 import textwrap
@@ -283,32 +282,3 @@ def test_memory_does_not_grow_with_networks():
     # weights live per network and per layer only (one network's are 1.5 MB); results are
     # accumulated per chunk: 3500 more networks cost less than 6 kB each
     assert large < small + 20, (small, large)
-
-
-def test_z_is_the_one_z_score_of_a_result():
-    widths = [32] * 4
-    sim = initmath.simulate(widths, "relu", n_networks=50, seed=3, backward=True)
-    q, g = initmath.predict(widths, "relu", backward=True)
-    np.testing.assert_array_equal(sim.z(q), (sim.q - q) / sim.q_se)
-    np.testing.assert_array_equal(sim.z(g, "grad"), (sim.grad_q - g) / sim.grad_q_se)
-    assert sim.max_abs_z(q) == float(np.max(np.abs((sim.q - q) / sim.q_se)))
-    with pytest.raises(ValueError, match="one per layer"):
-        sim.z(q[:-1])
-    with pytest.raises(ValueError, match="finite"):
-        sim.z([np.nan] * 3)
-    with pytest.raises(ValueError, match="not recorded"):
-        initmath.simulate(widths, "relu", n_networks=4).z(q, "grad")
-    with pytest.raises(ValueError, match="quantity"):
-        sim.z(q, "nonsense")
-
-
-def test_z_of_a_missing_estimate_is_nan_never_a_number():
-    # exploding ReLU nets (std 10): later layers' estimates are inf, their z must be nan
-    widths = [64] * 51
-    sim = initmath.simulate(widths, "relu", scheme="normal", std=10.0, n_networks=20)
-    q, _ = initmath.predict(widths[:2], "relu", scheme="normal", std=10.0)
-    k = sim.exploded_at
-    assert k is not None
-    z = sim.z(np.ones(50))
-    assert np.all(np.isnan(z[k - 1 :])) and np.all(np.isfinite(z[: k - 1]))
-    assert math.isnan(sim.max_abs_z(np.ones(50)))

@@ -428,16 +428,6 @@ def test_bad_record_and_hist_range_are_named(no_kernel, kwargs, exc, match):
         initmath.simulate([8, 8], "relu", n_networks=2, **kwargs)
 
 
-def test_merge_with_something_else_is_a_type_error():
-    r = initmath.simulate([8, 8], "relu", n_networks=2, seed=0)
-    with pytest.raises(TypeError, match="other must be a SimulationResult, got 42"):
-        r.merge(42)
-    with pytest.raises(ValueError, match="quantity"):
-        r.estimate("grad2", 1)
-    with pytest.raises(TypeError, match="layer"):
-        r.estimate("q", 1.0)
-
-
 # --- the NumPy reference reports the same events the same way --------------------------------
 @pytest.mark.parametrize(
     ("widths", "activation", "std"),

@@ -286,5 +286,5 @@ def test_one_table_of_each_schemes_own_activation():
         "normal": "tanh",
     }
     package = Path(initmath.__file__).parent
-    owners = sorted(p.name for p in package.glob("*.py") if '"he": "relu"' in p.read_text())
+    owners = sorted(p.name for p in package.rglob("*.py") if '"he": "relu"' in p.read_text())
     assert owners == ["schemes.py"], owners

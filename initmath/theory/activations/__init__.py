@@ -48,6 +48,7 @@ from .numeric_forms import numpy_form, scalar_form
 from .stable_forms import stable
 
 __all__ = [
+    "SLOPE",
     "X",
     "Activation",
     "activation",
@@ -59,7 +60,9 @@ __all__ = [
 ]
 
 
-_SLOPE = sp.Symbol("a", nonnegative=True)
+#: The slope :math:`a` of leaky ReLU (PReLU) for :math:`x < 0`, the parameter of the registered
+#: ``"leaky_relu"``; :mod:`initmath.theory.derivations` derives in it (as its ``SLOPE``).
+SLOPE = sp.Symbol("a", nonnegative=True)
 _ALPHA = sp.Symbol("alpha", positive=True)
 
 
@@ -202,7 +205,7 @@ def _piecewise_safe(expr: sp.Expr) -> sp.Expr:
 
 # -- the registry --------------------------------------------------------------------------
 def _builtin() -> dict[str, Activation]:
-    x, a, alpha = X, _SLOPE, _ALPHA
+    x, a, alpha = X, SLOPE, _ALPHA
     sel_alpha, sel_lambda = selu_constants()
     sigmoid = 1 / (1 + sp.exp(-x))
     acts = [

@@ -1,0 +1,1 @@
+"""Tests of :mod:`initmath.engine.jacobian`, one file per module."""
