@@ -200,7 +200,7 @@ class Network:
 
     @property
     def scales(self) -> tuple[float, ...]:
-        """Each layer's distribution scale (:attr:`Dense.scale`)."""
+        """Each layer's distribution scale (``Dense.scale``)."""
         return tuple(layer.scale for layer in self.layers)
 
     @property

@@ -83,7 +83,7 @@ class Check:
             raise ValueError(f"layer must be in 1..{self.network.depth}, got {self.layer!r}")
 
     def simulated(self) -> Network:
-        """The network that is simulated and predicted: :attr:`network`, with the gain of
+        """The network that is simulated and predicted: ``network``, with the gain of
         ``gain_of`` (and, with ``unit_q``, the input scaled by ``1 / gain``)."""
         from ..theory.gains import gain as gain_of
 

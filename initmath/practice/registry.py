@@ -33,9 +33,9 @@ from .verification import CHECKS, LEVEL, Check, Verification, verify
 
 __all__ = ["CHAPTERS", "Formula", "FormulaRegistry", "formulas"]
 
-#: The chapter of the book that shows each formula, by name: its MyST source, which quotes
-#: the formula's name (``tests/test_book.py`` checks both ways). Formulas missing here are in
-#: no chapter yet.
+#: The chapter of the book that shows each formula, by name, as its MyST source file, which
+#: quotes the formula's name (``tests/test_book.py`` checks both ways). Formulas missing here
+#: are in no chapter yet.
 CHAPTERS: Mapping[str, str] = MappingProxyType(
     {
         "forward_map": "book/random_init.md",
