@@ -76,6 +76,7 @@ def coefficient_of_variation(result: SimulationResult, quantity: str, layer: int
     Returns
     -------
     float
+        :math:`\\mathrm{CV} \\ge 0`, dimensionless.
 
     Examples
     --------
@@ -120,6 +121,7 @@ def saturated_fraction(
     Returns
     -------
     float
+        In :math:`[0, 1]`.
 
     Examples
     --------

@@ -83,6 +83,11 @@ class CorrelationLimit:
 _X_FAR = 40.0  # where the asymptotic slopes phi'(+-inf) are read (and checked at 2 * _X_FAR)
 
 
+def _power_law(qs: float, exponent: float, constant: float | None, text: str) -> CorrelationLimit:
+    """A limit c* = 1 approached as a power of the depth (slope chi_c = 1, no depth scale)."""
+    return CorrelationLimit("power_law", 1.0, 1.0, math.inf, qs, exponent, constant, text)
+
+
 def _two_slope_constant(a: float, b: float) -> float:
     """:math:`A = 4/\\kappa^2` of :math:`(1 - c^\\ell)\\ell^2 \\to A` for the two-slope kernel."""
     kappa = 2 * math.sqrt(2) / (3 * math.pi) * (a - b) ** 2 / (a * a + b * b)
@@ -197,11 +202,7 @@ def correlation_limit_of(act: Activation, sw2: float, sb2: float) -> Correlation
                 + (" exactly" if exact else " (up to corrections that add up to O(q))"),
             )
         big_a = _two_slope_constant(a, b)
-        return CorrelationLimit(
-            "power_law",
-            1.0,
-            1.0,
-            math.inf,
+        return _power_law(
             qs,
             2.0,
             big_a,
@@ -259,11 +260,7 @@ def correlation_limit_of(act: Activation, sw2: float, sb2: float) -> Correlation
                 False,
             )
         if not _same(a, b):
-            return CorrelationLimit(
-                "power_law",
-                1.0,
-                1.0,
-                math.inf,
+            return _power_law(
                 qs,
                 2.0,
                 None,
@@ -290,11 +287,7 @@ def correlation_limit_of(act: Activation, sw2: float, sb2: float) -> Correlation
             f"c_l -> {cs:.6g} geometrically, |c_l - c*| ~ {chi_c:.6g}^l",
         )
     kinked = not _same(*_slopes(act, 1e-100))
-    return CorrelationLimit(
-        "power_law",
-        1.0,
-        1.0,
-        math.inf,
+    return _power_law(
         qs,
         2.0 if kinked else 1.0,
         None,
