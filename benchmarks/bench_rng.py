@@ -1,4 +1,4 @@
-"""Throughput of initmath.engine.rng's Philox streams against NumPy's generators.
+"""Throughput of initmath.engine's Philox streams against NumPy's generators.
 
 Run from the repository root (a script, not a test)::
 
@@ -31,16 +31,17 @@ from collections.abc import Callable
 import numba
 import numpy as np
 
-from initmath.engine import rng
+from initmath.engine import rng, streams, ziggurat
+from initmath.engine.philox import jit
 
 SEED = 20240601
 
 
-@rng.jit(parallel=True)
+@jit(parallel=True)
 def fill_normal_rows(k0, k1, first_stream, out):  # type: ignore[no-untyped-def]
     """Row i of ``out``: positions 0.. of stream first_stream + i (prange over rows)."""
     for i in numba.prange(out.shape[0]):
-        rng.fill_normal(k0, k1, first_stream + i, 0, out[i])
+        streams.fill_normal(k0, k1, first_stream + i, 0, out[i])
 
 
 def _first_call() -> dict[str, object]:
@@ -52,9 +53,9 @@ def _first_call() -> dict[str, object]:
 
     t0 = time.perf_counter()
     k0, k1 = rng.seed_key(SEED)
-    rng.fill_normal(k0, k1, 0, 0, np.empty(16))
+    streams.fill_normal(k0, k1, 0, 0, np.empty(16))
     t1 = time.perf_counter()
-    fill_normal_hits_misses = hits_misses(rng.fill_normal)
+    fill_normal_hits_misses = hits_misses(streams.fill_normal)
     fill_normal_rows(k0, k1, 0, np.empty((4, 16)))
     t2 = time.perf_counter()
     return {
@@ -116,8 +117,8 @@ def throughput_report(n: int, repeat: int) -> None:
     philox = np.random.Generator(np.random.Philox(0))
     pcg = np.random.default_rng()
     normals: list[tuple[str, int, Callable[[], object]]] = [
-        ("initmath fill_normal, 1 thread", n, lambda: rng.fill_normal(k0, k1, 0, 0, out)),
-        ("initmath ziggurat_fill, 1 thread", n, lambda: rng.ziggurat_fill(k0, k1, 0, 0, out)),
+        ("initmath fill_normal, 1 thread", n, lambda: streams.fill_normal(k0, k1, 0, 0, out)),
+        ("initmath ziggurat_fill, 1 thread", n, lambda: ziggurat.ziggurat_fill(k0, k1, 0, 0, out)),
         ("initmath prange kernel, 1 thread", rows.size, prange_on(1)),
     ]
     if numba.config.NUMBA_NUM_THREADS >= 2:
@@ -127,7 +128,7 @@ def throughput_report(n: int, repeat: int) -> None:
         ("numpy default_rng().standard_normal", n, lambda: pcg.standard_normal(out=out)),
     ]
     uniforms: list[tuple[str, int, Callable[[], object]]] = [
-        ("initmath fill_uniform, 1 thread", n, lambda: rng.fill_uniform(k0, k1, 0, 0, out)),
+        ("initmath fill_uniform, 1 thread", n, lambda: streams.fill_uniform(k0, k1, 0, 0, out)),
         ("numpy Generator(Philox).random", n, lambda: philox.random(out=out)),
     ]
     for kind, cases in (("normals", normals), ("uniforms", uniforms)):

@@ -45,7 +45,8 @@ import numba
 import numpy as np
 from numba import prange
 
-from initmath.engine.rng import fill_normal, fill_uniform, ziggurat_fill
+from initmath.engine.streams import fill_normal, fill_uniform
+from initmath.engine.ziggurat import ziggurat_fill
 
 _OPTS = dict(cache=True, nogil=True)
 EXPLODE = @EXPLODE@  # a second moment past this is reported as an explosion

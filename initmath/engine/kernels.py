@@ -45,7 +45,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 from ..theory import activations
 from ..theory.activations import Activation, X, stable
 from . import kernel_cache as kc
-from . import rng
+from . import philox, streams, ziggurat
 from .kernel_cache import KernelCacheWarning
 from .kernel_source import TEMPLATE
 
@@ -369,10 +369,10 @@ def _digest(source: str) -> str:
     """The name of a kernel module: a hash of its source and of everything else its machine
     code depends on."""
     if not _RNG_TEXT:
-        _RNG_TEXT.append(Path(rng.__file__).read_text())
+        _RNG_TEXT.extend(Path(m.__file__ or "").read_text() for m in (philox, streams, ziggurat))
     return hashlib.sha256(
         "\n".join(
-            [_GENERATOR, source, _RNG_TEXT[0], numba.__version__, np.__version__, sys.version]
+            [_GENERATOR, source, *_RNG_TEXT, numba.__version__, np.__version__, sys.version]
         ).encode()
     ).hexdigest()[:20]
 
