@@ -272,10 +272,11 @@ def compile_times(activation: str = ACTIVATION) -> list[dict[str, Any]]:
     """First calls of :func:`initmath.simulate` in two fresh processes sharing a new cache.
 
     Both processes get an empty temporary ``INITMATH_CACHE_DIR`` (the same one) and no
-    ``NUMBA_CACHE_DIR``. The first generates the activation's kernel module there and
-    compiles it; the second should load the machine code from disk. (The functions of
-    :mod:`initmath.engine.rng` that the kernel calls keep their own Numba cache beside the
-    package, in ``initmath/__pycache__``, which this does not empty.)
+    ``NUMBA_CACHE_DIR``. The first generates the activation's kernel module there and compiles it;
+    the second should load the machine code from disk. (The functions of the package that the kernel
+    calls, :mod:`initmath.engine.kernel_draws`, :mod:`initmath.engine.kernel_checks` and the random
+    streams, keep their own Numba cache beside the package, in ``initmath/engine/__pycache__``,
+    which this does not empty.)
 
     Returns
     -------

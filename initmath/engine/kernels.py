@@ -1,18 +1,19 @@
 """Numba kernels of the Monte Carlo engine, generated per activation from its SymPy expression.
 
 The activation and its derivative (through :func:`initmath.theory.activations.stable`) are printed
-by a small printer of this module into Python source that uses only identifiers it generates:
-the pre-activation ``x``, the parameter array ``p`` (``p[0]``, ``p[1]``, ... in the order of
+by a small printer of this module into Python source that uses only identifiers it generates: the
+pre-activation ``x``, the parameter array ``p`` (``p[0]``, ``p[1]``, ... in the order of
 :attr:`Activation.bound`), ``math.<function>`` for a whitelist of functions
 (:data:`MATH_FUNCTIONS`), ``max``/``min`` and float literals. Any other function or symbol is
-refused with a :class:`ValueError` before anything is written, and the printed code is
-parsed (with Python's ``ast``) to check it contains nothing else. The code is filled into
-:data:`initmath.engine.kernel_source.TEMPLATE`, written to the cache directory and imported; Numba
-compiles it with the activation inlined and ``cache=True`` keeps the machine code across
-processes. The module's name is a hash of everything it depends on (source, template,
-generator, Numba, NumPy and Python versions), so a change can never pick up a stale cache;
-parameters are kernel arguments, so every value of a parameter (each leaky-ReLU slope) shares
-one compiled kernel.
+refused with a :class:`ValueError` before anything is written, and the printed code is parsed (with
+Python's ``ast``) to check it contains nothing else. The code is filled into
+:data:`initmath.engine.kernel_source.TEMPLATE` (which calls :mod:`initmath.engine.kernel_draws` and
+:mod:`initmath.engine.kernel_checks` for everything else), written to the cache directory and
+imported; Numba compiles it with the activation inlined and ``cache=True`` keeps the machine code
+across processes. The module's name is a hash of everything it depends on (its source, the text of
+every module of the package it imports, directly or not, the generator, Numba, NumPy and Python
+versions), so a change can never pick up a stale cache; parameters are kernel arguments, so every
+value of a parameter (each leaky-ReLU slope) shares one compiled kernel.
 
 The cache (``$INITMATH_CACHE_DIR/kernels``, default ``~/.cache/initmath/kernels``): see
 :mod:`initmath.engine.kernel_cache` for its checks (ownership, symlinks, checksums of every file),
@@ -25,12 +26,14 @@ import ast
 import contextlib
 import dataclasses
 import hashlib
+import io
 import math
 import os
 import re
 import signal
 import sys
 import threading
+import tokenize
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -45,7 +48,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 from ..theory import activations
 from ..theory.activations import Activation, X, stable
 from . import kernel_cache as kc
-from . import philox, streams, ziggurat
+from .jit import imported_modules, modules_digest, package_closure
 from .kernel_cache import KernelCacheWarning
 from .kernel_source import TEMPLATE
 
@@ -68,7 +71,7 @@ DIST_CODES = {"normal": 0, "uniform": 1, "truncated_normal": 2, "orthogonal": 3}
 _NUMBA_CONFIG: Any = numba.config
 
 #: Version of this generator (part of every kernel's digest).
-_GENERATOR = "initmath.engine.kernels 2"
+_GENERATOR = "initmath.engine.kernels 3"
 
 #: The SymPy functions a kernel may contain, and the :mod:`math` function each prints as.
 MATH_FUNCTIONS: dict[type, str] = {
@@ -168,8 +171,26 @@ def _check_whitelist(expr: sp.Basic, names: dict[sp.Symbol, str], what: str) -> 
             )
 
 
+def _enclosed(code: str) -> str:
+    """``code`` in parentheses, unless one pair already encloses all of it."""
+    depth = 0
+    for i, ch in enumerate(code):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0:
+            return code if i == len(code) - 1 and code[0] == "(" else f"({code})"
+    return f"({code})"
+
+
+def _bare(code: str) -> str:
+    """``code`` without the one pair of parentheses that encloses all of it, if any (for an
+    argument of a call, where no expression of the printer needs them)."""
+    enclosed = _enclosed(code)
+    return code[1:-1] if enclosed == code else code
+
+
 class _Printer:
-    """Python source of a whitelisted SymPy expression (see :func:`_check_whitelist`)."""
+    """Python source of a whitelisted SymPy expression (see :func:`_check_whitelist`). Every
+    operand is parenthesized, but never twice."""
 
     def __init__(self, names: dict[sp.Symbol, str]):
         self.names = names
@@ -188,15 +209,15 @@ class _Printer:
                 c = t(*consts)
                 if c != (1 if t is sp.Mul else 0):
                     parts.insert(0, self.const(c))
-            return "(" + (" + " if t is sp.Add else "*").join(parts) + ")"
+            return _enclosed((" + " if t is sp.Add else "*").join(parts))
         if t is sp.Pow:
             return self.pow(*e.args)
         if t in MATH_FUNCTIONS and len(e.args) == 1:
-            return f"math.{MATH_FUNCTIONS[t]}({self.expr(e.args[0])})"
+            return f"math.{MATH_FUNCTIONS[t]}({_bare(self.expr(e.args[0]))})"
         if t in _MINMAX:
-            out = self.expr(e.args[0])
+            out = _bare(self.expr(e.args[0]))
             for a in e.args[1:]:
-                out = f"{_MINMAX[t]}({out}, {self.expr(a)})"
+                out = f"{_MINMAX[t]}({out}, {_bare(self.expr(a))})"
             return out
         if t is sp.Piecewise:
             out = "math.nan"  # SymPy's value outside every condition
@@ -204,21 +225,22 @@ class _Printer:
                 if cond is sp.true:
                     out = self.expr(value)
                 else:
-                    out = f"(({self.expr(value)}) if {self.cond(cond)} else ({out}))"
+                    value_code = _enclosed(self.expr(value))
+                    out = f"({value_code} if {self.cond(cond)} else {_enclosed(out)})"
             return out
         raise ValueError(f"cannot print {t.__name__} ({e}) into a kernel")
 
     def pow(self, base: sp.Basic, exp: sp.Basic) -> str:
         b = self.expr(base)
         if exp == sp.S.Half:
-            return f"math.sqrt({b})"
+            return f"math.sqrt({_bare(b)})"
         if exp == -sp.S.Half:
-            return f"(1.0/math.sqrt({b}))"
+            return f"(1.0/math.sqrt({_bare(b)}))"
         if exp == -1:
             return f"(1.0/{b})"
         if isinstance(exp, sp.Integer) and abs(int(exp)) <= 64:
-            return f"({b})**({int(exp)})"
-        return f"({b})**({self.expr(exp)})"
+            return f"{_enclosed(b)}**({int(exp)})"
+        return f"{_enclosed(b)}**{_enclosed(self.expr(exp))}"
 
     def cond(self, c: sp.Basic) -> str:
         t = type(c)
@@ -229,7 +251,7 @@ class _Printer:
         if t in _RELATIONS:
             return f"({self.expr(c.lhs)} {_RELATIONS[t]} {self.expr(c.rhs)})"
         if t in _PREDICATES and len(c.args) == 1:
-            return f"math.{_PREDICATES[t]}({self.expr(c.args[0])})"
+            return f"math.{_PREDICATES[t]}({_bare(self.expr(c.args[0]))})"
         if t in (sp.And, sp.Or):
             word = " and " if t is sp.And else " or "
             return "(" + word.join(self.cond(a) for a in c.args) + ")"
@@ -345,7 +367,8 @@ def _bound(act: Activation) -> Activation:
 
 
 _SPECS: dict[tuple[Any, ...], tuple[str, str]] = {}
-_RNG_TEXT: list[str] = []
+#: The project's line length (ruff): generated lines stay within it.
+_LINE = 100
 
 
 def _spec(act: Activation) -> tuple[str, str]:
@@ -358,21 +381,49 @@ def _spec(act: Activation) -> tuple[str, str]:
     phi_code = _print(stable(phi), syms, "expression")
     dphi_code = _print(stable(dphi), syms, "derivative")
     name = re.sub(r"[^A-Za-z0-9_]", "_", act.name)[:60]
-    source = TEMPLATE.format(name=name, phi=phi_code, dphi=dphi_code)
+    source = TEMPLATE.format(name=name, phi=_returned(phi_code), dphi=_returned(dphi_code))
     ast.parse(source)  # a template that does not parse fails here, not at import
     digest = _digest(source)
     _SPECS[key] = (source, digest)
     return source, digest
 
 
+def _returned(code: str) -> str:
+    """A printed expression as the operand of the template's ``return`` (four spaces in): as
+    it is when the line fits, else parenthesized over lines of at most :data:`_LINE`
+    characters, each broken after a space where possible, else between two tokens."""
+    if len("    return ") + len(code) <= _LINE:
+        return code
+    code = _bare(code)  # the pair around the lines replaces it
+    indent = " " * 8
+    width = _LINE - len(indent)
+    tokens = tokenize.generate_tokens(io.StringIO(code).readline)
+    starts = sorted({t.start[1] for t in tokens if 0 < t.start[1] < len(code)})
+    lines = []
+    start = 0
+    while len(code) - start > width:
+        fits = [b for b in starts if start < b and len(code[start:b].rstrip()) <= width]
+        spaced = [b for b in fits if code[b - 1] == " "]
+        end = (spaced or fits or [min(b for b in [*starts, len(code)] if b > start)])[-1]
+        lines.append(code[start:end].rstrip())
+        start = end
+    lines.append(code[start:])
+    return "(\n" + "".join(f"{indent}{line}\n" for line in lines) + "    )"
+
+
+def _dependencies(source: str) -> list[str]:
+    """The package's modules that ``source`` imports, and the ones they import, recursively
+    (sorted): the generated kernel's machine code is made from their functions too."""
+    return package_closure(imported_modules(source))
+
+
 def _digest(source: str) -> str:
-    """The name of a kernel module: a hash of its source and of everything else its machine
-    code depends on."""
-    if not _RNG_TEXT:
-        _RNG_TEXT.extend(Path(m.__file__ or "").read_text() for m in (philox, streams, ziggurat))
+    """The name of a kernel module: a hash of its source, of the text of every module of the
+    package it depends on (:func:`_dependencies`) and of the versions of what compiles it."""
+    texts = modules_digest(_dependencies(source))
     return hashlib.sha256(
         "\n".join(
-            [_GENERATOR, source, *_RNG_TEXT, numba.__version__, np.__version__, sys.version]
+            [_GENERATOR, source, texts, numba.__version__, np.__version__, sys.version]
         ).encode()
     ).hexdigest()[:20]
 
@@ -845,8 +896,9 @@ def kernel_module(act: Activation) -> ModuleType:
     """The compiled kernel module for an activation (generated and imported once per process).
 
     Its ``run`` is the engine's entry point (a thin wrapper of the Numba dispatcher, whose
-    attributes such as ``stats`` it forwards); ``EXPLODE`` and the template's other names are
-    module attributes. ``run`` is compiled when this returns.
+    attributes such as ``stats`` it forwards); ``EXPLODE``, ``TINY`` and the status codes of
+    :mod:`~initmath.engine.kernel_source` are module attributes. ``run`` is compiled when
+    this returns.
 
     Ctrl-C: a kernel not yet in the disk cache is compiled by a child process (same
     ``INITMATH_CACHE_DIR``; one process at a time per kernel, under a file lock), waited for

@@ -63,45 +63,31 @@ which no stream word uses.)
 Using these in a kernel
 -----------------------
 Every function here is pure (no global state) and ``nogil``, hence safe in ``prange``.
-Decorate kernels that call them with :data:`jit`. Pass the key words as the
-``numpy.uint64`` that :func:`initmath.engine.rng.seed_key` returns: once a jitted function
-has an ``int64`` version compiled, Numba tries it first for a plain Python int and raises
-``OverflowError`` for one of ``2**63`` or more.
-
-Numba's disk cache of a function is checked against its own source file only: it does not
-notice edits to the functions it calls in other modules. After changing this module (or
-:mod:`~initmath.engine.streams`, :mod:`~initmath.engine.ziggurat`), clear the Numba cache
-(``__pycache__/*.nbi``, ``*.nbc``) of the modules and kernels that call it. The engine's
-own kernels need no such care: their name is a digest of the text of every module they
-call into (:mod:`initmath.engine.kernels`), and they compile those functions afresh.
+Decorate kernels that call them with :func:`initmath.engine.jit.jit` (cached to disk, and
+recompiled when this module changes). Pass the key words as the ``numpy.uint64`` that
+:func:`initmath.engine.rng.seed_key` returns: once a jitted function has an ``int64``
+version compiled, Numba tries it first for a plain Python int and raises ``OverflowError``
+for one of ``2**63`` or more.
 """
 
 from __future__ import annotations
 
-import functools
 from typing import TYPE_CHECKING
 
-import numba
 import numpy as np
 from llvmlite import ir
 from numba.core import types
 from numba.extending import intrinsic
 
+from .jit import jit
+
 __all__ = [
     "IntLike",
-    "jit",
     "philox4x32_10",
     "philox4x64_10",
     "stream_block",
     "stream_blocks",
 ]
-
-if TYPE_CHECKING:  # typed as numba.njit: mypy loses njit's overloads through the partial
-    jit = numba.njit
-else:
-    #: The decorator of every kernel of the random streams: compiled once, cached to disk,
-    #: releases the GIL. Use it for kernels that call them too, e.g. ``@jit(parallel=True)``.
-    jit = functools.partial(numba.njit, cache=True, nogil=True)
 
 #: An integer argument of the kernels (taken as uint64 or int64): Python's or NumPy's.
 IntLike = int | np.integer

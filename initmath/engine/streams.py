@@ -42,7 +42,7 @@ Network ``i`` of a ``prange`` kernel draws from stream ``i``::
 
     import numba
     import numpy as np
-    from initmath.engine.philox import jit
+    from initmath.engine.jit import jit
     from initmath.engine.rng import seed_key
     from initmath.engine.streams import fill_normal
 
@@ -63,7 +63,8 @@ import math
 
 import numpy as np
 
-from .philox import IntLike, jit, stream_block
+from .jit import jit
+from .philox import IntLike, stream_block
 
 __all__ = ["fill_normal", "fill_uniform", "word_uniform"]
 

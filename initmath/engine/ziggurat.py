@@ -45,7 +45,8 @@ import math
 
 import numpy as np
 
-from .philox import IntLike, jit, philox4x64_10, stream_blocks
+from .jit import jit
+from .philox import IntLike, philox4x64_10, stream_blocks
 from .streams import word_uniform
 
 __all__ = ["ziggurat_fill"]
