@@ -32,7 +32,7 @@ import numba
 import numpy as np
 
 from initmath.engine import rng, streams, ziggurat
-from initmath.engine.philox import jit
+from initmath.engine.jit import jit
 
 SEED = 20240601
 

@@ -87,7 +87,7 @@ def imported_modules(source: str, package: str = "") -> set[str]:
 
     Examples
     --------
-    >>> sorted(imported_modules("from .philox import jit\\nimport numpy", "initmath.engine"))
+    >>> sorted(imported_modules("from .philox import IntLike\\nimport numpy", "initmath.engine"))
     ['initmath.engine.philox']
     """
     found: set[str] = set()

@@ -16,7 +16,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from initmath.engine import rng, streams
-from initmath.engine.philox import jit
+from initmath.engine.jit import jit
 
 U64 = 2**64
 U128 = 2**128
