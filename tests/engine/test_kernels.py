@@ -1,5 +1,5 @@
 """The generated kernel modules of ``initmath.engine.kernels`` (no compile): clean Python that
-the project's linter accepts, expressions wrapped without changing them, parameters that
+the project's linter accepts, expressions laid out without changing them, parameters that
 share one kernel, and a name (digest) that changes with every module the kernel uses."""
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import sympy as sp
 
-from initmath.engine import jit, kernels
-from initmath.theory.activations import X, activation, activation_names
+from initmath.engine import jit, kernel_printer, kernels
+from initmath.theory.activations import activation, activation_names, stable
 
 ROOT = Path(__file__).resolve().parents[2]
 LINE = 100  # pyproject's [tool.ruff] line-length
@@ -76,25 +75,9 @@ def test_lines_fit_and_wrapping_keeps_the_expression(name):
     assert max(len(line) for line in source.splitlines()) <= LINE
     phi, dphi, syms = kernels._family(kernels._bound(act))
     for fn, expr in (("phi", phi), ("dphi", dphi)):
-        code = kernels._print(kernels.stable(expr), syms, "expression")
+        code = kernel_printer.print_expression(stable(expr), syms, "expression")
         returned = _functions(source)[fn].body[-1]
         assert ast.dump(returned.value) == ast.dump(ast.parse(code, mode="eval").body)
-
-
-@pytest.mark.parametrize(
-    "code",
-    [
-        " + ".join(f"math.exp((x*{k}.0))" for k in range(40)),  # breaks after spaces
-        "*".join(["x"] * 80),  # no space at all: breaks between tokens
-        "(" + " + ".join(["p[0]"] * 30) + ")",  # one pair around it all: reused
-    ],
-)
-def test_long_expressions_are_wrapped_between_tokens(code):
-    text = kernels._returned(code)
-    lines = f"    return {text}".splitlines()
-    assert max(len(line) for line in lines) <= LINE and len(lines) > 3
-    assert ast.dump(ast.parse(text, mode="eval")) == ast.dump(ast.parse(code, mode="eval"))
-    assert not lines[1].startswith("        (p[0]")  # the enclosing pair is not doubled
 
 
 def test_the_digest_covers_every_module_the_kernel_uses(monkeypatch):
@@ -141,8 +124,3 @@ def test_printed_code_is_exact_for_builtins():
         ns = {"math": math, "p": kernels.kernel_params(act), "max": max, "min": min}
         got = np.array([eval(code, dict(ns, x=float(v))) for v in x])  # noqa: S307 - our own code
         np.testing.assert_allclose(got, act.numpy(x), rtol=1e-14, atol=1e-300)
-
-
-def test_the_printer_never_doubles_parentheses():
-    code = kernels._print(sp.Piecewise((0.5 * X, X < 0), (sp.exp(X + 1), True)), (), "expression")
-    assert code == "((0.5*x) if (x < 0.0) else (math.exp(1.0 + x)))"
