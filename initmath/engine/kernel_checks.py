@@ -22,16 +22,7 @@ import math
 import numpy as np
 
 from .jit import jit
-from .kernel_source import (
-    AFTER_NAN,
-    AFTER_OVERFLOW,
-    EXPLODE,
-    NAN,
-    OK,
-    OVERFLOW,
-    TINY,
-    UNDERFLOW,
-)
+from .kernel_source import AFTER_NAN, AFTER_OVERFLOW, EXPLODE, NAN, OK, OVERFLOW, TINY, UNDERFLOW
 
 __all__ = [
     "blown_up",

@@ -148,14 +148,8 @@ def normals(seed: int, stream: int, n: int, offset: int = 0) -> npt.NDArray[np.f
 
     Parameters
     ----------
-    seed : int
-        In ``[0, 2**128)``; see :func:`seed_key`.
-    stream : int
-        In ``[0, 2**64)``.
-    n : int
-        How many, ``>= 0``.
-    offset : int, optional
-        The first position, ``>= 0``.
+    seed, stream, n, offset
+        As for :func:`uniforms`.
 
     Returns
     -------
@@ -187,14 +181,8 @@ def ziggurat_normals(
 
     Parameters
     ----------
-    seed : int
-        In ``[0, 2**128)``; see :func:`seed_key`.
-    stream : int
-        In ``[0, 2**64)``.
-    n : int
-        How many, ``>= 0``.
-    offset : int, optional
-        The first position, ``>= 0``.
+    seed, stream, n, offset
+        As for :func:`uniforms`.
     std : float, optional
         Standard deviation, finite and ``> 0``.
 
@@ -206,7 +194,7 @@ def ziggurat_normals(
     Raises
     ------
     TypeError, ValueError
-        For a non-integer or out-of-range argument.
+        As :func:`uniforms` does.
 
     Examples
     --------

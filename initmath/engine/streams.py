@@ -206,14 +206,12 @@ def fill_normal(
 ) -> None:
     """Fill ``out`` with standard normals from positions ``offset, offset + 1, ...``.
 
-    Callable from Python and from other Numba kernels (``prange`` included).
+    Like :func:`fill_uniform`, it can be called from Python and from Numba kernels.
 
     Parameters
     ----------
-    key0, key1 : int
-        The key, from :func:`initmath.engine.rng.seed_key`; taken as ``uint64``.
-    stream : int
-        The stream index, e.g. the network's; taken as ``uint64``.
+    key0, key1, stream
+        As for :func:`fill_uniform`.
     offset : int
         Position of ``out[0]`` in the stream, ``>= 0``; ``out[k]`` is normal number
         ``offset + k`` of the stream, whatever the split of a range of positions into calls.
@@ -223,7 +221,7 @@ def fill_normal(
     Raises
     ------
     ValueError
-        If ``offset < 0``.
+        If ``offset < 0``, as :func:`fill_uniform`.
 
     Notes
     -----

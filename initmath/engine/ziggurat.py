@@ -166,10 +166,8 @@ def ziggurat_fill(
 
     Parameters
     ----------
-    key0, key1 : int
-        The key, from :func:`initmath.engine.rng.seed_key`; taken as ``uint64``.
-    stream : int
-        The stream index, e.g. the network's; taken as ``uint64``.
+    key0, key1, stream
+        As for :func:`~initmath.engine.streams.fill_uniform`.
     offset : int
         Position of ``out[0]``, ``>= 0``; ``out[k]`` is normal ``offset + k`` of the
         stream, whatever the split of a range of positions into calls.
@@ -181,7 +179,7 @@ def ziggurat_fill(
     Raises
     ------
     ValueError
-        If ``offset < 0``.
+        If ``offset < 0`` (as :func:`~initmath.engine.streams.fill_uniform`).
 
     Notes
     -----
