@@ -85,6 +85,7 @@ __all__ = [
     "IntLike",
     "philox4x32_10",
     "philox4x64_10",
+    "stream_arguments",
     "stream_block",
     "stream_blocks",
 ]
@@ -329,3 +330,19 @@ def stream_blocks(
         out[j + 5] = c1
         out[j + 6] = c2
         out[j + 7] = c3
+
+
+@jit(inline="always")
+def stream_arguments(key0: IntLike, key1: IntLike, stream: IntLike, offset: IntLike):  # type: ignore[no-untyped-def]
+    """The arguments of a stream fill as the kernels use them: ``(k0, k1, stream, offset)``
+    as ``uint64, uint64, uint64, int64``.
+
+    Raises
+    ------
+    ValueError
+        If ``offset < 0``.
+    """
+    off = np.int64(offset)
+    if off < 0:
+        raise ValueError("offset must be >= 0")
+    return np.uint64(key0), np.uint64(key1), np.uint64(stream), off

@@ -64,7 +64,7 @@ import math
 import numpy as np
 
 from .jit import jit
-from .philox import IntLike, stream_block
+from .philox import IntLike, stream_arguments, stream_block
 
 __all__ = ["fill_normal", "fill_uniform", "word_uniform"]
 
@@ -136,12 +136,7 @@ def _fill(normal, key0, key1, stream, offset, out):  # type: ignore[no-untyped-d
     cannot cache functions that take functions.) The partial blocks at either end are
     computed whole and cut.
     """
-    off = np.int64(offset)
-    if off < 0:
-        raise ValueError("offset must be >= 0")
-    k0 = np.uint64(key0)
-    k1 = np.uint64(key1)
-    s = np.uint64(stream)
+    k0, k1, s, off = stream_arguments(key0, key1, stream, offset)
     n = out.shape[0]
     b = np.uint64(off >> 2)
     skip = off & 3

@@ -46,7 +46,7 @@ import math
 import numpy as np
 
 from .jit import jit
-from .philox import IntLike, philox4x64_10, stream_blocks
+from .philox import IntLike, philox4x64_10, stream_arguments, stream_blocks
 from .streams import word_uniform
 
 __all__ = ["ziggurat_fill"]
@@ -208,12 +208,7 @@ def ziggurat_fill(
     :math:`4.7 \times 10^{-7}`) outside the rare slow path, far finer than any statistic
     the engine estimates.
     """
-    off = np.int64(offset)
-    if off < 0:
-        raise ValueError("offset must be >= 0")
-    k0 = np.uint64(key0)
-    k1 = np.uint64(key1)
-    s = np.uint64(stream)
+    k0, k1, s, off = stream_arguments(key0, key1, stream, offset)
     scale = np.float64(std)
     n = out.shape[0]
     words = np.empty(_BATCH // 2 + 8, np.uint64)

@@ -50,8 +50,7 @@ __all__ = [
     "weight_std",
 ]
 
-N_IN = sp.Symbol("n_in", positive=True)
-N_OUT = sp.Symbol("n_out", positive=True)
+N_IN, N_OUT = sp.symbols("n_in n_out", positive=True)
 #: Weight variance.
 V = sp.Symbol("v", positive=True)
 SIGMA_B2 = sp.Symbol("sigma_b^2", nonnegative=True)
