@@ -48,6 +48,8 @@ import numpy as np
 from ..core.checks import integer, positive_real
 from ..engine.network import Network, NetworkOptions, as_network
 from ..engine.simulation import SimulationResult, simulate
+from ..theory.activations import Activation
+from ..weights.torch_gain import ActivationSpec
 from .verification import predict
 
 __all__ = [
@@ -96,7 +98,7 @@ class DriftRun:
 
 
 def drift(
-    activation: object,
+    activation: ActivationSpec | Activation,
     gain: float,
     *,
     width: int = 256,
