@@ -264,7 +264,7 @@ def compiled_on_disk(module: ModuleType) -> bool:
 
 def from_cache_or_memory(source: str, digest: str) -> ModuleType:
     """The kernel module from the disk cache, or, where the cache cannot be used, compiled in
-    memory (with the one :class:`KernelCacheWarning`)."""
+    memory (with the one :class:`~initmath.engine.kernel_cache.KernelCacheWarning`)."""
     try:
         return from_cache(source, digest)
     except (kc.CacheUnusable, OSError) as exc:

@@ -299,8 +299,8 @@ def print_expression(expr: sp.Basic, params: tuple[sp.Symbol, ...], what: str) -
     Parameters
     ----------
     expr : sympy.Basic
-        In the variable :data:`initmath.theory.activations.X` (printed ``x``) and the symbols
-        ``params`` (printed ``p[0]``, ``p[1]``, ...).
+        In the variable :data:`initmath.theory.activations.expressions.X` (printed ``x``)
+        and the symbols ``params`` (printed ``p[0]``, ``p[1]``, ...).
     params : tuple of sympy.Symbol
         The parameters, in the order of the kernel's ``params`` array.
     what : str

@@ -90,7 +90,7 @@ __all__ = [
     "stream_blocks",
 ]
 
-#: An integer argument of the kernels (taken as uint64 or int64): Python's or NumPy's.
+#: An integer argument of the kernels, Python's or NumPy's (taken as uint64 or int64).
 IntLike = int | np.integer
 
 # All integer constants are np.uint64: Numba types a mix of signed and unsigned 64-bit
