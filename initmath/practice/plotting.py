@@ -219,6 +219,7 @@ def legend(ax_or_fig: Axes | Figure | SubFigure, *, where: str = "auto", **kw: A
     """
     from matplotlib.axes import Axes
     from matplotlib.figure import FigureBase
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
 
     where = choice(where, "where", ("auto", "right", "below"))
     if isinstance(ax_or_fig, Axes):
@@ -250,14 +251,24 @@ def legend(ax_or_fig: Axes | Figure | SubFigure, *, where: str = "auto", **kw: A
         if where == "auto":
             w, h = fig.get_size_inches() if hasattr(fig, "get_size_inches") else (1.0, 1.0)
             where = "below" if w >= 2 * h else "right"
+        # Under the constrained layout, matplotlib's "outside" locations make room for the
+        # legend; otherwise it is anchored just outside the figure (the SVG is cropped tight).
+        constrained = isinstance(
+            getattr(fig, "get_layout_engine", lambda: None)(), ConstrainedLayoutEngine
+        )
         if where == "right":
-            place = {"loc": "upper left", "bbox_to_anchor": (1.0, 1.0)}
+            place = (
+                {"loc": "outside right upper"}
+                if constrained
+                else {"loc": "upper left", "bbox_to_anchor": (1.0, 1.0)}
+            )
         else:
-            place = {
-                "loc": "upper center",
-                "bbox_to_anchor": (0.5, 0.0),
-                "ncols": max(1, min(len(kw.get("labels", ())), 4)),
-            }
+            place = (
+                {"loc": "outside lower center"}
+                if constrained
+                else {"loc": "upper center", "bbox_to_anchor": (0.5, 0.0)}
+            )
+            place["ncols"] = max(1, min(len(kw.get("labels", ())), 4))
         place["borderaxespad"] = 0.0
         place.update(kw)
         return fig.legend(**place)
