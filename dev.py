@@ -1,13 +1,12 @@
 #!/usr/bin/env python3
 """One entry point for setting up, testing and building initmath.
 
-Needs only Python >= 3.11 with ``venv`` and ``pip`` (``check-html`` also needs Chromium and
-npm)::
+Needs only Python >= 3.11 with ``venv`` and ``pip`` (``check-html`` also needs Chromium)::
 
     python3 dev.py book    # build the HTML book into _build/html
     python3 dev.py test    # run the whole test suite
     python3 dev.py lint    # ruff on the repository, mypy on the package
-    python3 dev.py check-html   # after `book`: check the HTML in headless Chromium
+    python3 dev.py check-html   # after `book`: check the HTML in headless Chromium, offline
 
 Each command creates ``.venv`` on first use and installs the package (editable) with the
 exact versions pinned in ``requirements/constraints.txt``. A stamp file records what was
@@ -32,7 +31,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 CONSTRAINTS = ROOT / "requirements" / "constraints.txt"
 STAMP = VENV / ".initmath-installed"
-EXTRAS = "book,test,data,lint"
+EXTRAS = "book,test,data,lint,html"
 # Versions of the optional frameworks that the cross-check tests compare against. They are
 # installed only from wheels already on this machine (pip's --no-index), never downloaded:
 # PyPI's default torch wheel is a multi-gigabyte CUDA build.
@@ -157,6 +156,12 @@ def cmd_book(args: list[str]) -> int:
     if code == 0 and not index.exists():
         print(f"dev.py: the build reported success but {index} is missing")
         return 1
+    # The book reads offline: MathJax and its fonts are served from the build (copied there by
+    # the sphinx-mathjax-offline extension, see _config.yml), never from a CDN.
+    mathjax = ROOT / "_build" / "html" / "_static" / "mathjax"
+    if code == 0 and not (mathjax / "tex-chtml.js").exists():
+        print(f"dev.py: MathJax is missing from {mathjax}: the book would need a network")
+        return 1
     if code == 0:
         print(f"dev.py: book built: {index}")
     return code
@@ -194,14 +199,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub.add_parser(
         "check-html",
-        help="open the built book in headless Chromium: math, images, links "
-        "(tools/check_html.py; needs chromium and npm)",
+        help="open the built book in headless Chromium, both themes, network off: math, "
+        "images, links, tables, figures, screenshots (tools/check_html.py; needs chromium)",
     )
     sub.add_parser("setup", help="only create and update .venv")
     ns, rest = parser.parse_known_args(argv)
     if ns.command == "check-html":
-        # standard library only: no .venv needed
-        return _run([sys.executable, ROOT / "tools" / "check_html.py", *rest])
+        # Playwright (the html extra) drives the system's Chromium; never `playwright install`
+        return _run([ensure_env(), ROOT / "tools" / "check_html.py", *rest])
     if ns.command == "test":
         return cmd_test(rest, ns.crosscheck, ns.slow)
     if ns.command == "book":
