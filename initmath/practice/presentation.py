@@ -39,6 +39,7 @@ display form built with ``evaluate=False`` prints as built (``order="given"``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import sympy as sp
@@ -219,9 +220,11 @@ def _factor_key(f: sp.Expr) -> tuple[int, int]:
         return (0, 0)
     if not _free(f):
         return (1, 0)
+    if isinstance(f, sp.Add):
+        return (2, 0)  # (1 + a^2) q: a sum before the plain factors
     if _is_radical(f) or isinstance(f, sp.Pow) and isinstance(f.base, sp.UnevaluatedExpr):
         return (3, 0)
-    return (2, 0)
+    return (2, 1)
 
 
 def _order_terms(
@@ -339,9 +342,12 @@ def textbook(
     if o in ("increasing", "decreasing") and s is None:
         raise ValueError(f"order={o!r} needs the small quantity small=")
     if k is not None and s is not None:
-        if not isinstance(e, sp.Expr):
-            raise TypeError(f"series= needs a scalar expression, got {expr!r}")
-        e = _truncated(e, s, k)
+        if isinstance(e, Relational):
+            e = e.func(e.lhs, _truncated(e.rhs, s, k), evaluate=False)
+        elif isinstance(e, sp.Expr):
+            e = _truncated(e, s, k)
+        else:
+            raise TypeError(f"series= needs a scalar expression or an equation, got {expr!r}")
     return _rearrange(_gaussian_names(e), o, s)
 
 
@@ -364,8 +370,8 @@ def plain(expr: sp.Basic) -> sp.Basic:
 class _TextbookPrinter(LatexPrinter):
     """SymPy's LaTeX printer, in the tree's order, with textbook functions and powers."""
 
-    def __init__(self) -> None:
-        super().__init__({"order": "none"})
+    def __init__(self, names: Mapping[sp.Symbol, str] | None = None) -> None:
+        super().__init__({"order": "none", "symbol_names": dict(names or {})})
 
     def _print_Order(self, expr: sp.Order) -> str:
         return rf"O\left({self._print(expr.expr)}\right)"
@@ -388,7 +394,17 @@ class _TextbookPrinter(LatexPrinter):
         return str(super()._print_Pow(expr))
 
 
-_PRINTER = _TextbookPrinter()
+def _check_names(names: object) -> Mapping[sp.Symbol, str] | None:
+    if names is None:
+        return None
+    if not isinstance(names, Mapping):
+        raise TypeError(f"names must be a mapping of SymPy symbols to LaTeX, got {names!r}")
+    for key, value in names.items():
+        if not isinstance(key, sp.Symbol) or not isinstance(value, str):
+            raise TypeError(
+                f"names must map SymPy symbols to LaTeX strings, got {key!r}: {value!r}"
+            )
+    return names
 
 
 def latex(
@@ -397,10 +413,16 @@ def latex(
     order: str | None = None,
     small: sp.Expr | None = None,
     series: int | None = None,
+    names: Mapping[sp.Symbol, str] | None = None,
 ) -> str:
     r"""Textbook LaTeX of ``expr``: :func:`sympy.latex` of its :func:`textbook` form.
 
-    Parameters and errors as :func:`textbook`.
+    Parameters and errors as :func:`textbook`, and
+
+    names : mapping of sympy.Symbol to str, optional
+        LaTeX for some symbols (SymPy's ``symbol_names``), e.g. ``{q_g: r"\tilde q"}``: the
+        book's notation for a symbol the derivation names otherwise. A ``TypeError`` if it is
+        not a mapping of symbols to strings.
 
     Examples
     --------
@@ -411,7 +433,8 @@ def latex(
     >>> latex(q * (sp.pi - 1) / (2 * sp.pi))
     '\\frac{\\left(\\pi - 1\\right) q}{2 \\pi}'
     """
-    return str(_PRINTER.doprint(textbook(expr, order=order, small=small, series=series)))
+    printer = _TextbookPrinter(_check_names(names))
+    return str(printer.doprint(textbook(expr, order=order, small=small, series=series)))
 
 
 def equation(
@@ -421,8 +444,10 @@ def equation(
     order: str | None = None,
     small: sp.Expr | None = None,
     series: int | None = None,
+    names: Mapping[sp.Symbol, str] | None = None,
 ) -> str:
-    r"""Textbook LaTeX of the equation ``lhs = rhs`` (each side by :func:`latex`).
+    r"""Textbook LaTeX of the equation ``lhs = rhs`` (each side by :func:`latex`; ``small``
+    and ``series`` apply to ``rhs``).
 
     >>> import sympy as sp
     >>> v = sp.Symbol("v", positive=True)
@@ -431,4 +456,5 @@ def equation(
     """
     _check_expr(lhs, "lhs")
     _check_expr(rhs, "rhs")
-    return f"{latex(lhs, order=order)} = {latex(rhs, order=order, small=small, series=series)}"
+    left = latex(lhs, order=order, names=names)
+    return f"{left} = {latex(rhs, order=order, small=small, series=series, names=names)}"

@@ -2,7 +2,11 @@
 
 Each :class:`Formula` has a stable name, the SymPy derivation that produces it (run lazily,
 once), its assumptions in words, its LaTeX and the key of the paper it comes from in the
-book's bibliography (``book/references.bib``). :attr:`Formula.check` is how
+book's bibliography (``book/references.bib``). Its LaTeX is the textbook form of the derived
+expression, by :mod:`initmath.practice.presentation` (collected radicals, constants first,
+named constants, series in increasing order), or of a hand-arranged display form built in
+code from the same symbols; ``tests/practice/test_registry.py`` checks that every displayed
+form equals the derived one. :attr:`Formula.check` is how
 :mod:`initmath.practice.verification` checks it against simulation, and
 :meth:`Formula.verify` runs that check. The registry sits above verification, so nothing
 is attached at import time.
@@ -29,6 +33,7 @@ import sympy as sp
 from ..theory import derivations as d
 from ..theory.activations import registered
 from ..theory.moments import Q, symbolic_moment
+from . import presentation
 from .verification import CHECKS, LEVEL, Check, Verification, verify
 
 __all__ = ["CHAPTERS", "Formula", "FormulaRegistry", "formulas"]
@@ -62,7 +67,7 @@ CHAPTERS: Mapping[str, str] = MappingProxyType(
 
 @dataclass(eq=False)
 class Formula:
-    """One derived formula: ``lhs = rhs``.
+    r"""One derived formula: ``lhs = rhs``.
 
     Attributes
     ----------
@@ -79,6 +84,20 @@ class Formula:
     chapter : str or None
         The book's chapter that shows it (its source file, e.g. ``"book/he.md"``), or None
         when no chapter does yet (:data:`CHAPTERS`).
+    arrange : callable or None
+        Builds a hand-arranged display form of :attr:`rhs` (a SymPy tree with
+        ``evaluate=False``, printed in the order it was built), for formulas whose textbook
+        form the presentation rules do not find; None:
+        :func:`~initmath.practice.presentation.textbook` of :attr:`rhs`.
+    small : sympy.Expr or None
+        The small quantity of an expansion (:math:`q`), whose increasing powers order the
+        displayed terms.
+    series : int or None
+        The displayed form is a series truncated before ``small**series``, closed by
+        :math:`O(\cdot)`.
+    names : mapping of sympy.Symbol to str
+        The book's LaTeX for symbols the derivation names otherwise (the gradient's second
+        moment :math:`\tilde q`).
     """
 
     name: str
@@ -87,6 +106,10 @@ class Formula:
     assumptions: tuple[str, ...]
     cite: str | None
     description: str
+    arrange: Callable[[], sp.Expr] | None = field(default=None, repr=False)
+    small: sp.Expr | None = None
+    series: int | None = None
+    names: Mapping[sp.Symbol, str] = field(default_factory=dict, repr=False)
 
     @functools.cached_property
     def rhs(self) -> sp.Expr:
@@ -135,10 +158,29 @@ class Formula:
         """``sympy.Eq(lhs, rhs)``, unevaluated."""
         return sp.Eq(self.lhs, self.rhs, evaluate=False)
 
+    @functools.cached_property
+    def display(self) -> sp.Expr:
+        """The displayed right-hand side: the textbook form of :attr:`rhs` (or of the
+        hand-arranged form), an unevaluated tree equal to :attr:`rhs`
+        (:func:`~initmath.practice.presentation.plain` of it simplifies to it)."""
+        expr, order = self._shown()
+        shown = presentation.textbook(expr, order=order, small=self.small, series=self.series)
+        assert isinstance(shown, sp.Expr), self.name
+        return shown
+
+    def _shown(self) -> tuple[sp.Expr, str | None]:
+        if self.arrange is None:
+            return self.rhs, None
+        return self.arrange(), "given"
+
     @property
     def latex(self) -> str:
-        """LaTeX of the equation, by :func:`sympy.latex`."""
-        return sp.latex(self.equation)
+        """LaTeX of the equation in textbook form, by
+        :func:`initmath.practice.presentation.equation`."""
+        expr, order = self._shown()
+        return presentation.equation(
+            self.lhs, expr, order=order, small=self.small, series=self.series, names=self.names
+        )
 
     def __repr__(self) -> str:
         return f"Formula({self.name!r}: {self.lhs} = {self.rhs})"
@@ -216,10 +258,30 @@ def _forward_variance(name: str, act: object, regime: str, cite: str, descriptio
     )
 
 
+def _elu_arranged() -> sp.Expr:
+    r"""ELU's second moment as :math:`q/2 + (\alpha^2/2)\,[1 - 2e^{q/2}\operatorname{erfc}
+    \sqrt{q/2} + e^{2q}\operatorname{erfc}\sqrt{2q}]`: the linear part, then the
+    saturation's correction, a bracket that vanishes at :math:`q = 0`."""
+    derived = _moment("elu")()
+    (alpha,) = (s for s in derived.free_symbols if s != Q)
+    bracket = sp.Add(
+        1,
+        sp.Mul(-2, sp.exp(Q / 2), sp.erfc(sp.sqrt(Q / 2)), evaluate=False),
+        sp.Mul(sp.exp(2 * Q), sp.erfc(sp.sqrt(2 * Q)), evaluate=False),
+        evaluate=False,
+    )
+    return sp.Add(Q / 2, sp.Mul(alpha**2 / 2, bracket, evaluate=False), evaluate=False)
+
+
+#: Hand-arranged display forms of the second moments, by activation.
+_ARRANGED: Mapping[str, Callable[[], sp.Expr]] = MappingProxyType({"elu": _elu_arranged})
+
+
 def _formulas() -> tuple[Formula, ...]:
     """Every formula, in the order of the registry."""
     v, g = d.V, d.GAIN
     m_of_q, mu = _sym("M"), _sym("mu")  # placeholders for the left-hand sides
+    gradient_in = _sym("qtilde_in", positive=True)  # printed \tilde{q}_{in}, the book's notation
     second_moments = tuple(
         Formula(
             f"{act}.second_moment",
@@ -228,6 +290,7 @@ def _formulas() -> tuple[Formula, ...]:
             (_GAUSSIAN,),
             cite,
             f"E[phi(sqrt(q) z)^2] for {act}",
+            arrange=_ARRANGED.get(act),
         )
         for act, cite in (
             ("linear", None),
@@ -247,11 +310,13 @@ def _formulas() -> tuple[Formula, ...]:
         ),
         Formula(
             "backward_map",
-            _sym("q_g^in", positive=True),
+            gradient_in,
             d.backward_map,
             _BACKWARD,
             "glorot2010",
             "second moment of back-propagated gradients, layer to layer",
+            arrange=lambda: sp.Mul(d.N_OUT, v, d.D(Q), d.Q_GRAD, evaluate=False),
+            names={d.Q_GRAD: r"\tilde{q}_{out}"},
         ),
         *second_moments,
         Formula(
@@ -277,6 +342,8 @@ def _formulas() -> tuple[Formula, ...]:
             (_GAUSSIAN, "small q: expansion to O(q^3)"),
             "glorot2010",
             "tanh's second moment near q = 0: linear to first order",
+            small=Q,
+            series=3,
         ),
         Formula(
             "selu.second_moment",
