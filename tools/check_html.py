@@ -392,12 +392,17 @@ def check_page_in_theme(
         page.goto(f"{base}/{rel}", wait_until="load", timeout=PAGE_TIMEOUT_MS)
         result: dict[str, object] = page.evaluate(PROBE)
         page.wait_for_load_state("networkidle", timeout=PAGE_TIMEOUT_MS)
-        if shots is not None:
-            page.screenshot(path=str(shots / shot_name(rel, theme)), full_page=True)
     except Exception as exc:  # a timeout or a crashed page: report it, go on
         problems.append(f"the page did not load: {str(exc).splitlines()[0]}")
         page.close()
         return problems, {}
+    if shots is not None:
+        try:
+            page.screenshot(
+                path=str(shots / shot_name(rel, theme)), full_page=True, timeout=PAGE_TIMEOUT_MS
+            )
+        except Exception as exc:  # the checks above still count
+            problems.append(f"no screenshot: {str(exc).splitlines()[0]}")
     page.close()
     if result.get("theme") != theme:
         problems.append(f"theme did not switch (data-theme is {result.get('theme')!r})")
