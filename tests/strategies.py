@@ -7,7 +7,9 @@ from hypothesis import strategies as st
 import initmath
 
 #: Canonical scheme names and every accepted alias.
-schemes = st.sampled_from(("lecun", "xavier", "glorot", "he", "kaiming", "standard", "normal"))
+schemes = st.sampled_from(
+    ("lecun", "xavier", "glorot", "he", "kaiming", "standard", "fixed", "normal")
+)
 fan_schemes = st.sampled_from(("lecun", "xavier", "he", "standard"))
 gain_schemes = st.sampled_from(("lecun", "xavier", "he"))
 modes = st.sampled_from(initmath.MODES)

@@ -329,7 +329,7 @@ for f in (initmath.std, initmath.bound, initmath.init):
     add("schemes", f, ((3, 4), "he"), {}, "mode", CHOICE)
     add("schemes", f, ((3, 4), "he"), {}, "distribution", CHOICE + NONE)
     add("schemes", f, ((3, 4), "he"), {}, "gain", NONNEGATIVE)
-    add("schemes", f, ((3, 4), "normal"), {}, "std", NONNEGATIVE)
+    add("schemes", f, ((3, 4), "fixed"), {}, "std", NONNEGATIVE)
     add_call(
         "schemes",
         f"{f.__name__}-gain_and_activation",
@@ -875,7 +875,7 @@ for f, extra in ((initmath.simulate, _SIM_BASE), (initmath.predict, {})):
     add(mod, f, ([2, 2], "relu"), extra, 1, ACTIVATION + NONE, ACT_NAMES)
     for key, values, _ in SIM_KEYS:
         add(mod, f, ([2, 2], "relu"), extra, key, values)
-    add(mod, f, ([2, 2], "relu"), {**extra, "scheme": "normal"}, "std", NONNEGATIVE)
+    add(mod, f, ([2, 2], "relu"), {**extra, "scheme": "fixed"}, "std", NONNEGATIVE)
 sim = initmath.simulate
 # 2**63 networks is a valid (endless) run: streams go up to 2**64; past them is refused.
 add(

@@ -119,7 +119,7 @@ class Network:
         As for :func:`initmath.std`; ``gain=None`` is the scheme's own (He:
         :math:`\\sqrt2`), independent of ``activation``.
     std : float, optional
-        The fixed std of scheme ``"normal"``.
+        The fixed std of scheme ``"fixed"`` (alias ``"normal"``).
     bias_std, input_std : float
         Standard deviations of the biases (>= 0) and of the inputs (> 0).
 

@@ -27,10 +27,10 @@ __all__ = ["CHECKED_WITH", "CHECKS", "Check"]
 #: saturating activations at the origin, and experimented with tanh networks), and the
 #: standard uniform :math:`U(\pm 1/\sqrt n)` is the heuristic they compared it with: both
 #: are checked in tanh networks, where the prediction comes from tanh's own moments, not
-#: from the linear approximation. ``normal`` (a fixed std) has no activation of its own and
+#: from the linear approximation. ``fixed`` (a fixed std) has no activation of its own and
 #: is checked with tanh as well.
 CHECKED_WITH: Mapping[str, str] = MappingProxyType(
-    {**SCHEME_ACTIVATION, "xavier": "tanh", "standard": "tanh", "normal": "tanh"}
+    {**SCHEME_ACTIVATION, "xavier": "tanh", "standard": "tanh", "fixed": "tanh"}
 )
 
 

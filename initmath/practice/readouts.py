@@ -126,7 +126,7 @@ def saturated_fraction(
     Examples
     --------
     >>> import initmath
-    >>> r = initmath.simulate([256] * 3, "tanh", scheme="normal", std=1.0, n_networks=4,
+    >>> r = initmath.simulate([256] * 3, "tanh", scheme="fixed", std=1.0, n_networks=4,
     ...                       record=("histograms",), bins=202,
     ...                       hist_range={"act": (-1.01, 1.01)})
     >>> round(saturated_fraction(r, -0.99, 0.99), 2)  # |tanh(z)| > 0.99 for most units

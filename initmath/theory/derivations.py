@@ -289,17 +289,17 @@ def scheme_variance(scheme: str, mode: str | None = None, gain: sp.Expr | None =
     * with a ``gain`` :math:`g`: the activation is whatever has :math:`E[\\phi(z)^2] = 1/g^2`,
       so the same condition gives :math:`g^2/\\mathrm{fan}`.
     * ``standard``: the variance of :math:`U(\\pm g/\\sqrt{\\mathrm{fan}})`.
-    * ``normal``: :math:`(g\\,s)^2` for the fixed std :math:`s` (a symbol ``s``).
+    * ``fixed`` (alias ``normal``): :math:`(g\\,s)^2` for the fixed std :math:`s` (a symbol ``s``).
 
     ``scheme`` and ``mode`` as for :func:`initmath.variance`; ``gain`` a positive SymPy
     expression or number.
     """
     scheme = _scheme(scheme)
-    if scheme == "normal" and mode is not None:
-        raise ValueError(f"scheme 'normal' has a fixed std and takes no mode, got mode={mode!r}")
+    if scheme == "fixed" and mode is not None:
+        raise ValueError(f"scheme 'fixed' has a fixed std and takes no mode, got mode={mode!r}")
     mode = _mode(mode)
     gain = None if gain is None else _expr(gain, "gain", positive=True)
-    if scheme == "normal":
+    if scheme == "fixed":
         return ((gain if gain is not None else 1) * sp.Symbol("s", positive=True)) ** 2
     fan = fan_symbol(mode or DEFAULT_MODE[scheme])
     if scheme == "standard":
@@ -327,7 +327,7 @@ def weight_std(
     scheme = _scheme(scheme)
     distribution = choice(distribution, "distribution", DISTRIBUTIONS)
     if distribution == "orthogonal":
-        if scheme in ("standard", "normal"):
+        if scheme in ("standard", "fixed"):
             raise ValueError(
                 f"distribution 'orthogonal' is scaled by a gain; scheme {scheme!r} has none"
             )

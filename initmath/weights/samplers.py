@@ -67,7 +67,7 @@ def init(
     ----------
     shape : sequence of int
         Weight shape, in ``layout`` (see :func:`initmath.fans`).
-    scheme : {"lecun", "xavier", "glorot", "he", "kaiming", "standard", "normal"}
+    scheme : {"lecun", "xavier", "glorot", "he", "kaiming", "standard", "fixed"}
         See :func:`initmath.variance`.
     distribution : {"normal", "uniform", "truncated_normal", "orthogonal"}
         ``"normal"``: :math:`N(0,\\sigma^2)`; ``"uniform"``: :math:`U(\\pm\\sqrt3\\sigma)`;

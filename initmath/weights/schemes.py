@@ -1,7 +1,8 @@
 """Initialization schemes: the weight variance each one prescribes.
 
 Every scheme is "variance :math:`= g^2 \\cdot c / \\mathrm{fan}`" for some fan, constant and
-default gain, except the fixed-scale ``"normal"``:
+default gain, except the fixed-scale ``"fixed"`` (accepted under its old name ``"normal"``,
+which clashed with the distribution of that name):
 
 ===========  ====================  ===========  ======================  =========================
 scheme       default fan           :math:`c`    default gain :math:`g`  source
@@ -10,7 +11,7 @@ lecun        fan_in                1            1 (linear)              LeCun et
 xavier       fan_avg               1            1 (linear)              Glorot & Bengio 2010
 he           fan_in                1            :math:`\\sqrt2` (ReLU)   He et al. 2015
 standard     fan_in                1/3          1                       :math:`U(\\pm1/\\sqrt{n})`
-normal       --                    --           1                       std fixed (0.01)
+fixed        --                    --           1                       std fixed (0.01)
 ===========  ====================  ===========  ======================  =========================
 
 with fan_avg :math:`= (\\mathrm{fan_{in}} + \\mathrm{fan_{out}})/2`, so Xavier is
@@ -50,24 +51,27 @@ __all__ = [
     "variance",
 ]
 
-Scheme = Literal["lecun", "xavier", "glorot", "he", "kaiming", "standard", "normal"]
+Scheme = Literal["lecun", "xavier", "glorot", "he", "kaiming", "standard", "fixed", "normal"]
 Mode = Literal["fan_in", "fan_out", "fan_avg"]
 Distribution = Literal["normal", "uniform", "truncated_normal", "orthogonal"]
 
-#: Canonical scheme names; ``"glorot"`` and ``"kaiming"`` are accepted as aliases.
-SCHEMES: tuple[str, ...] = ("lecun", "xavier", "he", "standard", "normal")
-SCHEME_ALIASES = {"glorot": "xavier", "kaiming": "he"}
+#: Canonical scheme names.
+SCHEMES: tuple[str, ...] = ("lecun", "xavier", "he", "standard", "fixed")
+#: Other names accepted for a scheme: the papers' first authors' other names, and
+#: ``"normal"``, the fixed-std scheme's name before it was renamed ``"fixed"`` (it clashed with
+#: the distribution ``"normal"``; kept so that old code runs unchanged).
+SCHEME_ALIASES = {"glorot": "xavier", "kaiming": "he", "normal": "fixed"}
 #: Fan modes.
 MODES: tuple[str, ...] = ("fan_in", "fan_out", "fan_avg")
 
-#: The fan each scheme divides by unless a ``mode`` is given (``"normal"``, a fixed std,
+#: The fan each scheme divides by unless a ``mode`` is given (``"fixed"``, a fixed std,
 #: has none). Read-only; :mod:`initmath.theory.derivations` derives from the same table.
 DEFAULT_MODE: Mapping[str, str] = MappingProxyType(
     {"lecun": "fan_in", "xavier": "fan_avg", "he": "fan_in", "standard": "fan_in"}
 )
 #: The activation each scheme was derived for, whose gain is the scheme's default gain
 #: (:func:`resolve_gain`): LeCun and Glorot-Bengio assume a unit-slope (linear) regime, He
-#: the ReLU. ``"normal"`` (a fixed std) has none and uses gain 1. The one table of it: the
+#: the ReLU. ``"fixed"`` (a fixed std) has none and uses gain 1. The one table of it: the
 #: derivations use it, and :func:`initmath.verify` checks each scheme in a network of this
 #: activation except where :data:`initmath.practice.formula_checks.CHECKED_WITH` says
 #: otherwise and why.
@@ -124,15 +128,13 @@ def _std(
     Refuses a standard deviation that overflows float64 or underflows to 0 from a nonzero
     gain and std: the weights would be inf or silently all zero.
     """
-    if scheme == "normal":
+    if scheme == "fixed":
         if mode is not None:
-            raise ValueError(
-                f"scheme 'normal' has a fixed std and takes no mode, got mode={mode!r}"
-            )
+            raise ValueError(f"scheme 'fixed' has a fixed std and takes no mode, got mode={mode!r}")
         s = _DEFAULT_NORMAL_STD if fixed_std is None else nonnegative_real(fixed_std, "std")
         sigma = g * s
     elif fixed_std is not None:
-        raise ValueError(f"std= only applies to scheme 'normal', not {scheme!r}")
+        raise ValueError(f"std= only applies to scheme 'fixed', not {scheme!r}")
     else:
         m, fan = _fan(scheme, fan_in, fan_out, mode)
         if scheme == "standard":
@@ -164,13 +166,13 @@ def variance(
 
     Parameters
     ----------
-    scheme : {"lecun", "xavier", "glorot", "he", "kaiming", "standard", "normal"}
+    scheme : {"lecun", "xavier", "glorot", "he", "kaiming", "standard", "fixed"}
         ``"lecun"``: :math:`g^2/\\mathrm{fan_{in}}`; ``"xavier"`` (``"glorot"``):
         :math:`2g^2/(\\mathrm{fan_{in}}+\\mathrm{fan_{out}})`; ``"he"`` (``"kaiming"``):
         :math:`g^2/\\mathrm{fan_{in}}` with :math:`g=\\sqrt2` by default, i.e.
         :math:`2/\\mathrm{fan_{in}}`; ``"standard"``: the variance of
         :math:`U(\\pm g/\\sqrt{\\mathrm{fan_{in}}})`, :math:`g^2/(3\\,\\mathrm{fan_{in}})`;
-        ``"normal"``: :math:`(g\\cdot\\mathrm{std})^2` whatever the fans.
+        ``"fixed"`` (alias ``"normal"``): :math:`(g\\cdot\\mathrm{std})^2` whatever the fans.
     fan_in : float
         Inputs per unit, > 0.
     fan_out : float, optional
@@ -180,9 +182,9 @@ def variance(
         :math:`\\sqrt2` for He (ReLU, as in the paper and PyTorch's default), 1 otherwise.
     mode : {"fan_in", "fan_out", "fan_avg"}, optional
         Which fan divides; ``None`` is the scheme's own (``fan_avg`` for Xavier,
-        ``fan_in`` for the others). Not accepted by ``"normal"``.
+        ``fan_in`` for the others). Not accepted by ``"fixed"``.
     std : float, optional
-        The fixed standard deviation of scheme ``"normal"`` (default 0.01).
+        The fixed standard deviation of scheme ``"fixed"`` (default 0.01).
 
     Returns
     -------
@@ -222,11 +224,11 @@ def _arguments(
     scheme: str, fan_in: float | None, fan_out: float | None, g: float, fixed_std: float | None
 ) -> str:
     """``fan_in=..., gain=...``: the arguments a std or variance was computed from."""
-    parts = [] if scheme == "normal" or fan_in is None else [f"fan_in={fan_in!r}"]
-    if fan_out is not None and scheme != "normal":
+    parts = [] if scheme == "fixed" or fan_in is None else [f"fan_in={fan_in!r}"]
+    if fan_out is not None and scheme != "fixed":
         parts.append(f"fan_out={fan_out!r}")
     parts.append(f"gain={g!r}")
-    if scheme == "normal":
+    if scheme == "fixed":
         parts.append(f"std={_DEFAULT_NORMAL_STD if fixed_std is None else fixed_std!r}")
     return ", ".join(parts)
 
@@ -267,12 +269,12 @@ def std(
         rows or columns (PyTorch's ``orthogonal_``, Keras's ``Orthogonal``); the scale is
         set by the gain alone and every entry has mean square :math:`g^2/\\max(r, c)` for the
         :math:`r\\times c` matrix view (:func:`initmath.weights.shapes.matrix_shape`), which is the
-        value returned. No ``mode`` applies, and schemes ``"standard"`` and ``"normal"``,
+        value returned. No ``mode`` applies, and schemes ``"standard"`` and ``"fixed"``,
         which have no gain-based scale, are refused.
     gain : float, optional
         An explicit gain, instead of ``activation``.
     std : float, optional
-        Scheme ``"normal"``'s fixed standard deviation (default 0.01).
+        Scheme ``"fixed"``'s fixed standard deviation (default 0.01).
 
     Returns
     -------
@@ -314,7 +316,7 @@ def _weight_std(
     d = _distribution(distribution)
     g = resolve_gain(s, activation, gain)
     if d == "orthogonal":
-        if s in ("standard", "normal"):
+        if s in ("standard", "fixed"):
             raise ValueError(
                 f"distribution 'orthogonal' is scaled by a gain; scheme {scheme!r} has none "
                 "(use 'lecun', 'xavier' or 'he' with the gain or activation you want)"
@@ -325,7 +327,7 @@ def _weight_std(
                 f"got mode={mode!r}"
             )
         if fixed_std is not None:
-            raise ValueError(f"std= only applies to scheme 'normal', not {scheme!r}")
+            raise ValueError(f"std= only applies to scheme 'fixed', not {scheme!r}")
         rows, cols = matrix_shape(shape, layout)
         sigma = g / math.sqrt(max(rows, cols))
         if sigma == 0.0 and g > 0.0:
@@ -360,8 +362,8 @@ def bound(
     Raises
     ------
     ValueError
-        For ``"normal"`` and ``"orthogonal"``, whose entries have no fixed bound set by the
-        scheme, and for every invalid argument :func:`std` refuses.
+        For scheme ``"fixed"`` and distribution ``"orthogonal"``, whose entries have no fixed
+        bound set by the scheme, and for every invalid argument :func:`std` refuses.
 
     Examples
     --------

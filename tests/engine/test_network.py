@@ -95,7 +95,7 @@ def test_replace_checks_like_the_constructor():
         (([4, 4], "relu"), {"distribution": "cauchy"}, ValueError, "distribution"),
         (([4, 4], "relu"), {"bias_std": math.nan}, ValueError, "bias_std"),
         (([4, 4], "relu"), {"input_std": 0.0}, ValueError, "input_std"),
-        (([4, 4], "relu"), {"scheme": "normal", "std": "1"}, TypeError, "std"),
+        (([4, 4], "relu"), {"scheme": "fixed", "std": "1"}, TypeError, "std"),
         (([4, 4], "relu"), {"mode": "fan_middle"}, ValueError, "mode"),
         (([4, 4], "relu"), {"n_inputs": 3}, TypeError, "n_inputs"),
     ],

@@ -204,7 +204,7 @@ def test_activation_mean_recorded():
 
 # --- explosions -----------------------------------------------------------------------------
 def test_explosion_is_reported_not_nan():
-    r = initmath.simulate([64] * 80, "relu", scheme="normal", std=3.0, n_networks=10, seed=0)
+    r = initmath.simulate([64] * 80, "relu", scheme="fixed", std=3.0, n_networks=10, seed=0)
     assert r.exploded_at is not None and 1 < r.exploded_at <= 80
     k = r.exploded_at
     assert np.all(np.isfinite(r.q[: k - 1]))
@@ -212,7 +212,7 @@ def test_explosion_is_reported_not_nan():
     assert not np.any(np.isnan(r.q)) and not np.any(np.isnan(r.q_se))
     assert f"exploded at layer {k}" in r.summary()
     v = initmath.practice.verification.compare(
-        "x", r, predict([64] * 80, "relu", scheme="normal", std=3.0)[0]
+        "x", r, predict([64] * 80, "relu", scheme="fixed", std=3.0)[0]
     )
     assert not v.passed and v.note == f"exploded at layer {k}"
 

@@ -44,7 +44,7 @@ def test_forward_explosion_leaves_no_backward_values():
     # std 10 at width 64: q grows 3200-fold per layer, past 1e150 around layer 43. Before
     # the fix the backward pass of the exploded networks added zeros: grad_q 0.0 +- 0.0.
     r = initmath.simulate(
-        [64] * 51, "relu", scheme="normal", std=10.0, n_networks=200, backward=True, seed=0
+        [64] * 51, "relu", scheme="fixed", std=10.0, n_networks=200, backward=True, seed=0
     )
     assert r.exploded_at is not None and 30 < r.exploded_at < 50
     assert int(r.exploded.sum()) == 200
@@ -65,7 +65,7 @@ def test_chaotic_tanh_backward_explosion_is_reported_not_a_crash():
     r = initmath.simulate(
         [128] * 201,
         "tanh",
-        scheme="normal",
+        scheme="fixed",
         std=30 / 128**0.5,
         n_networks=20,
         backward=True,
@@ -84,7 +84,7 @@ def test_chaotic_tanh_backward_explosion_is_reported_not_a_crash():
     v = compare(
         "chaos",
         r,
-        predict([128] * 201, "tanh", scheme="normal", std=30 / 128**0.5, backward=True)[1],
+        predict([128] * 201, "tanh", scheme="fixed", std=30 / 128**0.5, backward=True)[1],
         "grad",
     )
     assert not v.passed and f"backward exploded at layer {k}" in v.note
@@ -96,7 +96,7 @@ def test_issue_activations_never_give_replaced_values(activation):
     # leaky ReLU of slope 1e308 crashed. Whatever the activation's numerics, every layer is
     # either an honest estimate or flagged; a zero from replaced values never appears.
     r = initmath.simulate(
-        [256] * 6, activation, scheme="normal", std=1.0, n_networks=200, backward=True, seed=0
+        [256] * 6, activation, scheme="fixed", std=1.0, n_networks=200, backward=True, seed=0
     )
     _assert_honest(r, "q")
     _assert_honest(r, "grad")
@@ -110,7 +110,7 @@ def test_user_activation_exp_t_squared_explodes_in_its_activations():
     r = initmath.simulate(
         [64] * 4,
         "edge_exp_sq",
-        scheme="normal",
+        scheme="fixed",
         std=1.0,
         n_networks=50,
         backward=True,
@@ -129,7 +129,7 @@ def test_user_activation_exp_t_squared_explodes_in_its_activations():
 
 def test_nan_is_told_apart_from_overflow():
     # weights of std 1e308 are partly +-inf: sums of +inf and -inf are NaN at layer 1
-    r = initmath.simulate([16, 16, 16], "linear", scheme="normal", std=1e308, n_networks=20, seed=0)
+    r = initmath.simulate([16, 16, 16], "linear", scheme="fixed", std=1e308, n_networks=20, seed=0)
     f = r.failures("q")
     assert r.exploded_at == 1 and f["nan"][0] > 0
     assert f["nan"][0] + f["overflow"][0] == 20
@@ -138,7 +138,7 @@ def test_nan_is_told_apart_from_overflow():
 
 
 def test_merge_keeps_failures_and_chunking_keeps_bits():
-    kw = dict(scheme="normal", std=30 / 128**0.5, backward=True, seed=3)
+    kw = dict(scheme="fixed", std=30 / 128**0.5, backward=True, seed=3)
     whole = initmath.simulate([128] * 120, "tanh", n_networks=12, **kw)
     a = initmath.simulate([128] * 120, "tanh", n_networks=5, **kw)
     b = initmath.simulate([128] * 120, "tanh", n_networks=7, first_network=5, **kw)
@@ -158,7 +158,7 @@ def test_tiny_moments_scale_exactly():
     # 1e-154 underflowed: q_se = 0 and z = -inf from layer 30 on.
     widths, L = [64] * 61, 60
     s = 2.0**-2.5
-    kw = dict(scheme="normal", n_networks=50, n_inputs=2, backward=True, seed=1)
+    kw = dict(scheme="fixed", n_networks=50, n_inputs=2, backward=True, seed=1)
     big = initmath.simulate(widths, "relu", std=s, **kw)
     tiny = initmath.simulate(widths, "relu", std=s * 2.0**-9, **kw)
     assert big.underflow_at is None and big.grad_underflow_at is None
@@ -187,13 +187,13 @@ def test_tiny_moments_scale_exactly():
 
 def test_issue_underflow_reproducer():
     # simulate([64]*201, "relu", normal, std 0.01): layers 66 on had q_se = 0, z = -inf.
-    r = initmath.simulate([64] * 201, "relu", scheme="normal", std=0.01, n_networks=200, seed=0)
+    r = initmath.simulate([64] * 201, "relu", scheme="fixed", std=0.01, n_networks=200, seed=0)
     k = r.underflow_at
     assert k is not None and 110 < k < 130  # q falls 300-fold per layer: 1e-301 near 120
     assert np.all(np.isfinite(r.q[: k - 1])) and np.all(r.q_se[: k - 1] > 0)
     assert np.all(r.q[: k - 1] > TINY)
     assert np.all(np.isnan(r.q[k - 1 :]))  # ReLU keeps shrinking: nothing representable
-    pred, _ = predict([64] * 201, "relu", scheme="normal", std=0.01)
+    pred, _ = predict([64] * 201, "relu", scheme="fixed", std=0.01)
     for layer in (66, 80, k - 1):
         z = r.estimate("q", layer).z(pred[layer - 1])
         assert math.isfinite(z)
@@ -434,7 +434,7 @@ def test_bad_record_and_hist_range_are_named(no_kernel, kwargs, exc, match):
     [([64] * 51, "relu", 10.0), ([128] * 201, "tanh", 30 / 128**0.5)],
 )
 def test_reference_reports_the_same_explosions(widths, activation, std):
-    kw = dict(scheme="normal", std=std, n_networks=20, backward=True)
+    kw = dict(scheme="fixed", std=std, n_networks=20, backward=True)
     a = initmath.simulate(widths, activation, seed=0, **kw)
     b = simulate_numpy(widths, activation, seed=1, **kw)
     # the same kind of event, at nearby layers (different random streams)
@@ -456,7 +456,7 @@ def test_reference_reports_the_same_explosions(widths, activation, std):
 
 def test_reference_reports_underflow_and_keeps_tiny_standard_errors():
     widths = [64] * 50
-    kw = dict(scheme="normal", n_networks=30, seed=2)
+    kw = dict(scheme="fixed", n_networks=30, seed=2)
     big = simulate_numpy(widths, "relu", std=2.0**-2.5, **kw)
     tiny = simulate_numpy(widths, "relu", std=2.0**-2.5 * 2.0**-12, **kw)
     ls = np.arange(49)

@@ -31,8 +31,8 @@ def test_z_is_the_one_z_score_of_a_result():
 def test_z_of_a_missing_estimate_is_nan_never_a_number():
     # exploding ReLU nets (std 10): later layers' estimates are inf, their z must be nan
     widths = [64] * 51
-    sim = initmath.simulate(widths, "relu", scheme="normal", std=10.0, n_networks=20)
-    q, _ = initmath.predict(widths[:2], "relu", scheme="normal", std=10.0)
+    sim = initmath.simulate(widths, "relu", scheme="fixed", std=10.0, n_networks=20)
+    q, _ = initmath.predict(widths[:2], "relu", scheme="fixed", std=10.0)
     k = sim.exploded_at
     assert k is not None
     z = sim.z(np.ones(50))

@@ -72,7 +72,7 @@ def _tanh_hist(std, n_networks=8, seed=2):
     return initmath.simulate(
         [256] * 4,
         "tanh",
-        scheme="normal",
+        scheme="fixed",
         std=std,
         n_networks=n_networks,
         n_inputs=4,

@@ -121,7 +121,7 @@ def test_formula_verify_is_the_verify_of_its_name():
 @pytest.mark.parametrize("value", ["1.0", True, -1.0, float("nan")])
 def test_std_is_checked_under_its_own_name(f, value):
     with pytest.raises((TypeError, ValueError), match=f"std must .*{value!r}"):
-        f([4, 4], "relu", scheme="normal", std=value)
+        f([4, 4], "relu", scheme="fixed", std=value)
 
 
 @pytest.mark.parametrize("seed", ["1", 1.0, 1j, -1, True, [2]])

@@ -299,7 +299,7 @@ _SCHEME_MODES = [
     (s, m)
     for s in ("lecun", "xavier", "he", "standard")
     for m in (None, "fan_in", "fan_out", "fan_avg")
-] + [("normal", None)]
+] + [("fixed", None)]
 _NUMERIC = (
     d.N_IN,
     d.N_OUT,
@@ -326,12 +326,12 @@ def _derived(scheme, mode, distribution, with_gain):
     s=st.floats(1e-4, 1.0),
 )
 def test_std_equals_derivation(scheme, mode, distribution, with_gain, out_, in_, g, s):
-    if distribution == "orthogonal" and (scheme in ("standard", "normal") or mode):
+    if distribution == "orthogonal" and (scheme in ("standard", "fixed") or mode):
         return  # refused combinations, tested in test_errors
     kwargs = {"mode": mode, "distribution": distribution}
     if with_gain:
         kwargs["gain"] = g
-    if scheme == "normal":
+    if scheme == "fixed":
         kwargs["std"] = s
     fast = initmath.std((out_, in_), scheme, **kwargs)
     derived = _derived(scheme, mode, distribution, with_gain)(in_, out_, g, s, out_, in_)

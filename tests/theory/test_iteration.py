@@ -57,7 +57,7 @@ def test_iterate_length_is_what_predict_iterates():
     pred, _ = initmath.predict(
         [width] * (depth + 1),
         "tanh",
-        scheme="normal",
+        scheme="fixed",
         std=sw / math.sqrt(width),
         bias_std=sb,
         input_std=s,

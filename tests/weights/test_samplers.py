@@ -20,7 +20,7 @@ SCHEME_MODES = [
     (scheme, mode)
     for scheme in ("lecun", "xavier", "he", "standard")
     for mode in (None, "fan_in", "fan_out", "fan_avg")
-] + [("normal", None)]
+] + [("fixed", None)]
 
 
 def _mean_square_z(w: np.ndarray, target_var: float) -> float:
@@ -171,7 +171,7 @@ def test_all_distribution_scheme_combinations_are_covered():
 
 
 @pytest.mark.parametrize(
-    ("scheme", "distribution"), list(itertools.product(["standard", "normal"], ["orthogonal"]))
+    ("scheme", "distribution"), list(itertools.product(["standard", "fixed"], ["orthogonal"]))
 )
 def test_orthogonal_needs_a_gain_scheme(scheme, distribution):
     with pytest.raises(ValueError, match="orthogonal"):

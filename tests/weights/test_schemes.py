@@ -288,3 +288,15 @@ def test_one_table_of_each_schemes_own_activation():
     package = Path(initmath.__file__).parent
     owners = sorted(p.name for p in package.rglob("*.py") if '"he": "relu"' in p.read_text())
     assert owners == ["schemes.py"], owners
+
+
+def test_fixed_scheme_keeps_its_old_name_normal():
+    """``"normal"`` was the fixed-std scheme's name until it was renamed ``"fixed"`` (it clashed
+    with the distribution ``"normal"``); the old name still gives the same numbers."""
+    for std in (None, 0.1, 2.5):
+        kw = {} if std is None else {"std": std}
+        assert initmath.variance((3, 7), "normal", **kw) == initmath.variance((3, 7), "fixed", **kw)
+        assert initmath.std((3, 7), "normal", **kw) == (0.01 if std is None else std)
+    assert initmath.Network((4, 4), "tanh", scheme="normal", std=0.5).scheme == "fixed"
+    with pytest.raises(ValueError, match="scheme 'fixed' has a fixed std and takes no mode"):
+        initmath.variance((3, 7), "normal", mode="fan_in")
