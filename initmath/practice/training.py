@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Unpack
+from typing import Unpack
 
 import numpy as np
 import numpy.typing as npt
@@ -46,7 +46,16 @@ from ..engine.network import Network, NetworkOptions, as_network
 from ..theory.activations import Activation
 from ..weights.samplers import init
 
-__all__ = ["History", "Model", "accuracy", "forward", "loss_and_gradients", "network", "train"]
+__all__ = [
+    "History",
+    "Model",
+    "accuracy",
+    "forward",
+    "loss_and_gradients",
+    "network",
+    "train",
+    "train_many",
+]
 
 Array = npt.NDArray[np.float64]
 
@@ -84,6 +93,7 @@ def network(
     activation: object = None,
     *,
     seed: int = 0,
+    readout_gain: float | None = None,
     **options: Unpack[NetworkOptions],
 ) -> Model:
     """One draw of the random network ``network``, as a trainable :class:`Model`.
@@ -94,6 +104,13 @@ def network(
     ``numpy.random.default_rng([seed, l, 1])``. ``input_std`` plays no part (the data are
     given).
 
+    With ``readout_gain`` :math:`g` the output (readout) layer is drawn apart from the
+    scheme: its weights are :math:`N(0, g^2/n_{L-1})` (standard normals from
+    ``numpy.random.default_rng([seed, L - 1])`` times :math:`g/\\sqrt{n_{L-1}}`; zero for
+    :math:`g = 0`). A logit then has variance :math:`g^2\\,E[(h^{L-1})^2]` whatever the
+    hidden layers' scheme, and for a small :math:`g` the initial loss is close to
+    :math:`\\ln n_L`, the cross-entropy of a uniform guess.
+
     Parameters
     ----------
     network : Network or sequence of int
@@ -101,18 +118,28 @@ def network(
         widths ``[n_0, n_1, ..., n_L]`` (inputs, hidden widths, number of classes) with
         ``activation`` and ``**options`` (``scheme`` default ``"he"``, ``distribution``,
         ``gain``, ``mode``, ``std``, ``bias_std``). Every layer, the output layer included,
-        uses the scheme.
+        uses the scheme unless ``readout_gain`` is given.
     activation : str, tuple or Activation, optional
         With widths only: the hidden layers' activation (see :func:`initmath.activation`).
     seed : int
         :math:`\\ge 0`; the draw is a deterministic function of it.
+    readout_gain : float, optional
+        :math:`g \\ge 0`, the scale of the output layer (above); ``None`` draws it by the
+        scheme like the other layers.
 
     Returns
     -------
     Model
+
+    Raises
+    ------
+    TypeError, ValueError
+        An invalid network description or option, ``seed`` not an integer :math:`\\ge 0`,
+        ``readout_gain`` not a real number :math:`\\ge 0`.
     """
     net = as_network(network, activation, **options)
     seed = integer(seed, "seed", minimum=0)
+    gain = None if readout_gain is None else nonnegative_real(readout_gain, "readout_gain")
     weights = [
         init(
             layer.shape,
@@ -125,6 +152,11 @@ def network(
         )
         for ell, layer in enumerate(net.layers)
     ]
+    if gain is not None:
+        last = len(net.layers) - 1
+        shape = net.layers[last].shape
+        readout = np.random.default_rng([seed, last]).standard_normal(shape)
+        weights[last] = (gain / math.sqrt(shape[1])) * readout
     biases = [
         np.random.default_rng([seed, ell, 1]).normal(0.0, net.bias_std, layer.n_out)
         if net.bias_std > 0
@@ -297,16 +329,230 @@ class History:
         return next((e for e, a in enumerate(values) if a >= target), None)
 
 
+def _as_list(value: object, name: str, count: int) -> list[object]:
+    """``value`` repeated ``count`` times, or its items if it is a sequence of ``count``."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
+        return [value] * count
+    items = list(value)
+    if len(items) != count:
+        raise ValueError(f"{name} must be one value or one per network ({count}), got {value!r}")
+    return items
+
+
+def _check_nets(nets: object) -> list[Model]:
+    if isinstance(nets, Model) or not isinstance(nets, Sequence) or len(nets) == 0:
+        raise TypeError(f"nets must be a non-empty sequence of Model, got {nets!r}")
+    models = [_check_net(n) for n in nets]
+    first = models[0]
+    for m in models[1:]:
+        if m.widths != first.widths or m.activation != first.activation:
+            raise ValueError(
+                "nets must share their widths and activation, got "
+                f"{first.widths} ({first.activation.name}) and {m.widths} ({m.activation.name})"
+            )
+    if len({id(m) for m in models}) != len(models):
+        raise ValueError("nets must be distinct Model objects (each is trained in place)")
+    return models
+
+
+class _Stack:
+    """The parameters of ``M`` networks of one architecture, stacked on a leading axis."""
+
+    def __init__(self, nets: list[Model]) -> None:
+        self.activation = nets[0].activation
+        self.weights = [
+            np.stack([n.weights[ell] for n in nets]) for ell in range(len(nets[0].weights))
+        ]
+        self.biases = [
+            np.stack([n.biases[ell] for n in nets]) for ell in range(len(nets[0].biases))
+        ]
+
+    def logits(self, xs: Array) -> Array:
+        """Logits ``(M, n_L, n)`` of the inputs ``xs`` ``(n_0, n)`` (shared by the networks)."""
+        h = xs
+        last = len(self.weights) - 1
+        for ell, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            h = w @ h + b[:, :, None]
+            if ell < last:
+                h = self.activation.numpy(h)
+        return h
+
+    def loss_and_gradients(
+        self, xs: Array, labels: npt.NDArray[np.int64]
+    ) -> tuple[list[Array], list[Array]]:
+        """Gradients of each network's mean cross-entropy on its own batch.
+
+        ``xs`` is ``(M, n_0, B)``, ``labels`` ``(M, B)``; the same recursion as
+        :func:`loss_and_gradients`, on every network at once.
+        """
+        h = xs
+        zs, hs = [], []
+        last = len(self.weights) - 1
+        for ell, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            hs.append(h)
+            z = w @ h + b[:, :, None]
+            zs.append(z)
+            if ell < last:
+                h = self.activation.numpy(z)
+        m, n = labels.shape
+        rows, cols = np.arange(m)[:, None], np.arange(n)[None, :]
+        delta = np.exp(_log_softmax_rows(zs[-1]))
+        delta[rows, labels, cols] -= 1.0
+        delta /= n
+        gw: list[Array] = [np.empty(0)] * len(self.weights)
+        gb: list[Array] = [np.empty(0)] * len(self.weights)
+        for ell in range(last, -1, -1):
+            gw[ell] = delta @ hs[ell].swapaxes(-1, -2)
+            gb[ell] = delta.sum(axis=-1)
+            if ell > 0:
+                back = self.weights[ell].swapaxes(-1, -2) @ delta
+                delta = self.activation.numpy_derivative(zs[ell - 1]) * back
+        return gw, gb
+
+
+def _log_softmax_rows(logits: Array) -> Array:
+    """Log-softmax over the class axis (``-2``) of ``(M, n_L, n)`` logits."""
+    shifted = logits - logits.max(axis=-2, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-2, keepdims=True))
+
+
 def _record(
-    history: History, net: Model, x: Array, y: Any, x_test: Array | None, y_test: Any
-) -> float:
-    logits, _ = forward(net, x)
-    loss = _cross_entropy(_log_softmax(logits.T), y)
-    history.train_loss.append(loss)
-    history.train_accuracy.append(float(np.mean(np.argmax(logits, axis=1) == y)))
+    histories: list[History],
+    active: list[bool],
+    stack: _Stack,
+    x: Array,
+    y: npt.NDArray[np.int64],
+    x_test: Array | None,
+    y_test: npt.NDArray[np.int64] | None,
+) -> list[float]:
+    """Append the training loss and accuracies of every active network; return the losses."""
+    logits = stack.logits(x.T)
+    with np.errstate(all="ignore"):
+        logp = _log_softmax_rows(logits)
+    losses = [float(-logp[m, y, np.arange(y.size)].mean()) for m in range(len(histories))]
+    hits = np.argmax(logits, axis=-2) == y
+    test_hits = None
     if x_test is not None:
-        history.test_accuracy.append(accuracy(net, x_test, y_test))
-    return loss
+        test_hits = np.argmax(stack.logits(x_test.T), axis=-2) == y_test
+    for m, h in enumerate(histories):
+        if active[m]:
+            h.train_loss.append(losses[m])
+            h.train_accuracy.append(float(np.mean(hits[m])))
+            if test_hits is not None:
+                h.test_accuracy.append(float(np.mean(test_hits[m])))
+    return losses
+
+
+def train_many(
+    nets: Sequence[Model],
+    x: object,
+    y: object,
+    *,
+    x_test: object | None = None,
+    y_test: object | None = None,
+    epochs: int = 20,
+    batch_size: int = 64,
+    learning_rate: float | Sequence[float] = 0.01,
+    momentum: float = 0.9,
+    seed: int | Sequence[int] = 0,
+) -> list[History]:
+    r"""Train several networks of one architecture at once, each as :func:`train` would.
+
+    Network ``m`` gets its own learning rate ``learning_rate[m]`` and mini-batch order
+    ``numpy.random.default_rng(seed[m])``; the networks are stacked on a leading axis, so
+    that one pass of NumPy calls updates all of them (a learning-rate sweep over seeds costs
+    little more than one run when the layers are small). Nothing is shared between the
+    networks but the data: the result for each is that of :func:`train` on it alone.
+
+    Parameters
+    ----------
+    nets : sequence of Model
+        Distinct models with the same widths and activation; each is updated in place.
+    x, y, x_test, y_test, epochs, batch_size, momentum
+        As for :func:`train`.
+    learning_rate : float or sequence of float
+        One :math:`\eta > 0` for every network, or one per network.
+    seed : int or sequence of int
+        One mini-batch seed for every network, or one per network.
+
+    Returns
+    -------
+    list of History
+        One per network, in order. A network whose loss stops being finite stops there
+        (``diverged_at``; its parameters are those of that epoch); the others go on.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`train`, and ``nets`` not a non-empty sequence of distinct models sharing
+        widths and activation, or ``learning_rate``/``seed`` sequences of the wrong length.
+    """
+    models = _check_nets(nets)
+    first = models[0]
+    xs = _as_inputs(first, x)
+    ys = _as_labels(first, y, xs.shape[0])
+    if (x_test is None) != (y_test is None):
+        given, missing = ("x_test", "y_test") if y_test is None else ("y_test", "x_test")
+        raise ValueError(f"{given} was given without {missing}: give both or neither")
+    xt = None if x_test is None else _as_inputs(first, x_test, "x_test")
+    yt = None if xt is None else _as_labels(first, y_test, xt.shape[0], "y_test")
+    epochs = integer(epochs, "epochs", minimum=1)
+    batch_size = integer(batch_size, "batch_size", minimum=1)
+    count = len(models)
+    etas = np.array(
+        [positive_real(v, "learning_rate") for v in _as_list(learning_rate, "learning_rate", count)]
+    )
+    mu = nonnegative_real(momentum, "momentum")
+    if not mu < 1.0:
+        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+    rngs = [
+        np.random.default_rng(integer(v, "seed", minimum=0)) for v in _as_list(seed, "seed", count)
+    ]
+    stack = _Stack(models)
+    vw = [np.zeros_like(w) for w in stack.weights]
+    vb = [np.zeros_like(b) for b in stack.biases]
+    histories = [History() for _ in models]
+    active = [True] * count
+    final: list[tuple[list[Array], list[Array]] | None] = [None] * count
+    eta_w, eta_b = etas[:, None, None], etas[:, None]
+    n = xs.shape[0]
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        _record(histories, active, stack, xs, ys, xt, yt)
+        for epoch in range(1, epochs + 1):
+            orders = np.stack([rng.permutation(n) for rng in rngs])
+            for start in range(0, n, batch_size):
+                batch = orders[:, start : start + batch_size]
+                gw, gb = stack.loss_and_gradients(xs[batch].swapaxes(-1, -2), ys[batch])
+                if start == 0:
+                    norms = np.stack([np.linalg.norm(g, axis=(-2, -1)) for g in gw], axis=1)
+                    for m, h in enumerate(histories):
+                        if active[m]:
+                            h.grad_norms.append([float(v) for v in norms[m]])
+                for ell in range(len(stack.weights)):
+                    vw[ell] = mu * vw[ell] - eta_w * gw[ell]
+                    vb[ell] = mu * vb[ell] - eta_b * gb[ell]
+                    stack.weights[ell] += vw[ell]
+                    stack.biases[ell] += vb[ell]
+            losses = _record(histories, active, stack, xs, ys, xt, yt)
+            for m in range(count):
+                if active[m] and not math.isfinite(losses[m]):
+                    histories[m].diverged_at = epoch
+                    active[m] = False
+                    final[m] = (
+                        [w[m].copy() for w in stack.weights],
+                        [b[m].copy() for b in stack.biases],
+                    )
+                    for arrays in (stack.weights, stack.biases, vw, vb):
+                        for a in arrays:
+                            a[m] = 0.0  # a diverged network is frozen (and kept finite)
+            if not any(active):
+                break
+    for m, net in enumerate(models):
+        weights, biases = final[m] or ([w[m] for w in stack.weights], [b[m] for b in stack.biases])
+        for ell in range(len(net.weights)):
+            np.copyto(net.weights[ell], weights[ell])
+            np.copyto(net.biases[ell], biases[ell])
+    return histories
 
 
 def train(
@@ -324,8 +570,9 @@ def train(
 ) -> History:
     """Mini-batch SGD with momentum on the mean cross-entropy; ``net`` is updated in place.
 
-    The update is :math:`v \\leftarrow \\mu v - \\eta g`, :math:`\\theta \\leftarrow \\theta +
-    v`, for every weight and bias, with the examples in a new random order each epoch
+    The update is :math:`u \\leftarrow \\beta u - \\eta g`, :math:`\\theta \\leftarrow
+    \\theta + u`, for every weight and bias (:math:`u` the velocity, :math:`\\beta` the
+    momentum), with the examples in a new random order each epoch
     (``numpy.random.default_rng(seed)``).
 
     Parameters
@@ -340,7 +587,7 @@ def train(
     learning_rate : float
         :math:`\\eta > 0`.
     momentum : float
-        :math:`\\mu \\in [0, 1)`, a real number (not a string).
+        :math:`\\beta \\in [0, 1)`, a real number (not a string).
     seed : int
         Seed of the mini-batch order.
 
@@ -356,40 +603,25 @@ def train(
         of shape ``(n, n_0)`` with ``n >= 1``; labels not integers in ``[0, n_L)`` of length
         ``n``; only one of ``x_test`` and ``y_test``; ``epochs``, ``batch_size`` not
         integers >= 1; ``learning_rate`` not > 0; ``momentum`` not a number in ``[0, 1)``.
+
+    See Also
+    --------
+    train_many : the same for several networks at once (a learning-rate sweep).
     """
-    xs = _as_inputs(_check_net(net), x)
-    ys = _as_labels(net, y, xs.shape[0])
-    if (x_test is None) != (y_test is None):
-        given, missing = ("x_test", "y_test") if y_test is None else ("y_test", "x_test")
-        raise ValueError(f"{given} was given without {missing}: give both or neither")
-    xt = None if x_test is None else _as_inputs(net, x_test, "x_test")
-    yt = None if xt is None else _as_labels(net, y_test, xt.shape[0], "y_test")
-    epochs = integer(epochs, "epochs", minimum=1)
-    batch_size = integer(batch_size, "batch_size", minimum=1)
-    eta = positive_real(learning_rate, "learning_rate")
-    mu = nonnegative_real(momentum, "momentum")
-    if not mu < 1.0:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
-    rng = np.random.default_rng(integer(seed, "seed", minimum=0))
-    vw = [np.zeros_like(w) for w in net.weights]
-    vb = [np.zeros_like(b) for b in net.biases]
-    history = History()
-    _record(history, net, xs, ys, xt, yt)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for epoch in range(1, epochs + 1):
-            order = rng.permutation(xs.shape[0])
-            for start in range(0, xs.shape[0], batch_size):
-                batch = order[start : start + batch_size]
-                _, gw, gb = loss_and_gradients(net, xs[batch], ys[batch])
-                if start == 0:
-                    history.grad_norms.append([float(np.linalg.norm(g)) for g in gw])
-                for ell in range(len(net.weights)):
-                    vw[ell] = mu * vw[ell] - eta * gw[ell]
-                    vb[ell] = mu * vb[ell] - eta * gb[ell]
-                    net.weights[ell] += vw[ell]
-                    net.biases[ell] += vb[ell]
-            loss = _record(history, net, xs, ys, xt, yt)
-            if not math.isfinite(loss):
-                history.diverged_at = epoch
-                break
-    return history
+    net = _check_net(net)
+    if isinstance(learning_rate, (Sequence, np.ndarray)) and not isinstance(learning_rate, str):
+        raise TypeError(f"learning_rate must be a real number, got {learning_rate!r}")
+    if isinstance(seed, (Sequence, np.ndarray)) and not isinstance(seed, str):
+        raise TypeError(f"seed must be an integer, got {seed!r}")
+    return train_many(
+        [net],
+        x,
+        y,
+        x_test=x_test,
+        y_test=y_test,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        momentum=momentum,
+        seed=seed,
+    )[0]

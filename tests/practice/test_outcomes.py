@@ -7,7 +7,14 @@ import statistics
 
 import pytest
 
-from initmath.practice.outcomes import Outcome, outcome
+from initmath.practice.outcomes import (
+    Outcome,
+    best_learning_rate,
+    median_final_loss,
+    outcome,
+    reach_clause,
+    reach_sentence,
+)
 from initmath.practice.training import History
 
 
@@ -66,3 +73,74 @@ def test_outcome_refuses_what_it_cannot_summarize():
         outcome([History(train_loss=[1.0], grad_norms=[[1.0]])], 0.9)
     with pytest.raises(ValueError, match="finite"):
         outcome(HISTORIES, float("nan"))
+
+
+# --- the learning-rate sweep ----------------------------------------------------------------
+def test_median_final_loss_counts_a_divergence_as_infinite():
+    runs = [_history([0.1, 0.2], [2.3, loss]) for loss in (0.5, 0.1, 0.3)]
+    assert median_final_loss(runs) == 0.3
+    diverged = History(train_loss=[2.3, float("nan")], diverged_at=1)
+    assert median_final_loss([*runs[:2], diverged]) == 0.5  # sorted: 0.1, 0.5, inf
+    assert median_final_loss([runs[0], diverged, diverged]) == float("inf")
+    with pytest.raises(ValueError, match="at least one"):
+        median_final_loss([])
+
+
+def test_best_learning_rate_minimizes_the_median_and_breaks_ties_low():
+    def runs(*finals):
+        return [_history([0.1, 0.2], [2.3, f]) for f in finals]
+
+    sweep = {0.1: runs(0.9, 0.05, 0.95), 0.01: runs(0.2, 0.3, 0.25), 0.001: runs(1.0, 1.1, 1.2)}
+    # the best single run (0.05) is at 0.1, but the best median (0.25) at 0.01
+    assert best_learning_rate(sweep) == 0.01
+    assert best_learning_rate({0.3: runs(0.5), 0.03: runs(0.5)}) == 0.03
+    nan = History(train_loss=[2.3, float("inf")], diverged_at=1)
+    with pytest.raises(ValueError, match="diverged"):
+        best_learning_rate({0.1: [nan]})
+    with pytest.raises(ValueError, match="at least one"):
+        best_learning_rate({})
+
+
+# --- the sentences the chapter prints -------------------------------------------------------
+def _reached(epochs, seeds=None):
+    """An Outcome whose seeds reach 0.9 at the given epochs (None: never), 4 epochs each."""
+    hs = [
+        _history([0.5] * 4 if e is None else [0.5] * e + [0.95] * (4 - e), [2.3, 1.0, 0.5, 0.3])
+        for e in epochs
+    ]
+    return outcome(hs, 0.9)
+
+
+@pytest.mark.parametrize(
+    ("epochs", "clause"),
+    [
+        ([None, None, None], "none of the 3 seeds reaches 90 %"),
+        ([2, None, None], "1 of the 3 seeds reaches 90 %, too few for a median number of epochs"),
+        ([2, 3, None, None], "2 of the 4 seeds reach 90 %, too few for a median number of epochs"),
+        ([2, 3, None], "2 of the 3 seeds reach 90 %, after a median of 2.5 epochs"),
+        ([1, 1, 3], "all 3 seeds reach 90 %, after a median of 1 epoch"),
+        ([2, 3, 3], "all 3 seeds reach 90 %, after a median of 3 epochs"),
+        ([0, 0, 2], "all 3 seeds reach 90 %, the median seed before any training"),
+        ([None], "the single seed does not reach 90 %"),
+        ([1], "the single seed reaches 90 % after 1 epoch"),
+        ([0], "the single seed reaches 90 % before any training"),
+    ],
+)
+def test_reach_clause_for_every_combination(epochs, clause):
+    assert reach_clause(_reached(epochs), "90 %") == clause
+
+
+def test_reach_sentence_names_the_goal_once_and_never_says_never_and():
+    never, all_ = _reached([None, None, None]), _reached([2, 3, 3])
+    text = reach_sentence(
+        [("from Xavier's initialization", never), ("from He's", all_)], "90 % test accuracy"
+    )
+    assert text == (
+        "From Xavier's initialization, none of the 3 seeds reaches 90 % test accuracy; "
+        "from He's, all 3 seeds reach it, after a median of 3 epochs."
+    )
+    assert reach_sentence([("", all_)], "the target") == (
+        "All 3 seeds reach the target, after a median of 3 epochs."
+    )
+    with pytest.raises(ValueError, match="at least one"):
+        reach_sentence([], "it")

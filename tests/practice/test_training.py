@@ -8,7 +8,13 @@ import pytest
 
 import initmath
 from initmath.practice import training
-from initmath.practice.training import accuracy, loss_and_gradients, network, train
+from initmath.practice.training import (
+    accuracy,
+    loss_and_gradients,
+    network,
+    train,
+    train_many,
+)
 
 ACTIVATIONS = initmath.activation_names()
 
@@ -145,6 +151,82 @@ def test_bad_network_arguments():
         network([4, 2], "no_such_activation")
     with pytest.raises(TypeError, match="seed"):
         network([4, 2], "relu", seed=1.5)
+
+
+def test_one_full_batch_step_is_gradient_descent():
+    """With one batch per epoch the first update is -eta times the exact gradient."""
+    x, y = _blobs(3, n=40)
+    net = network([2, 5, 4, 3], "tanh", scheme="xavier", seed=2)
+    before = net.copy()
+    _, gw, gb = loss_and_gradients(before, x, y)
+    train(net, x, y, epochs=1, batch_size=40, learning_rate=0.3, momentum=0.5)
+    params = zip(before.weights + before.biases, gw + gb, net.weights + net.biases, strict=True)
+    for w0, g, w1 in params:
+        np.testing.assert_allclose(w1, w0 - 0.3 * g, rtol=1e-12, atol=1e-15)
+
+
+def test_train_many_equals_separate_runs():
+    """Stacking networks mixes nothing: each ends as if trained alone, with its own rate."""
+    x, y = _blobs(4, n=150)
+    xt, yt = _blobs(5, n=50)
+    rates, seeds = [0.01, 0.1, 0.03], [0, 1, 2]
+    many = [network([2, 8, 8, 3], "relu", scheme="he", seed=s) for s in seeds]
+    alone = [m.copy() for m in many]
+    hs = train_many(many, x, y, x_test=xt, y_test=yt, epochs=4, learning_rate=rates, seed=seeds)
+    for net, m, h, eta, s in zip(alone, many, hs, rates, seeds, strict=True):
+        ref = train(net, x, y, x_test=xt, y_test=yt, epochs=4, learning_rate=eta, seed=s)
+        np.testing.assert_allclose(h.train_loss, ref.train_loss, rtol=1e-10)
+        assert h.test_accuracy == ref.test_accuracy
+        np.testing.assert_allclose(m.weights[0], net.weights[0], rtol=1e-10)
+    assert len({h.train_loss[-1] for h in hs}) == 3  # the rates did differ
+
+
+def test_train_many_stops_only_the_diverged_network():
+    x, y = _blobs(2)
+    nets = [network([2, 32, 32, 3], "linear", scheme="fixed", std=1.0, seed=0) for _ in range(2)]
+    hs = train_many(nets, x, y, epochs=6, learning_rate=[10.0, 1e-3], momentum=0.9)
+    assert hs[0].diverged_at is not None and len(hs[0].train_loss) == hs[0].diverged_at + 1
+    assert hs[1].diverged_at is None and len(hs[1].train_loss) == 7
+    assert np.all(np.isfinite(hs[1].train_loss))
+
+
+def test_readout_gain_sets_the_output_layer_apart():
+    widths = [64, 32, 32, 10]
+    net = network(widths, "relu", scheme="he", seed=7, readout_gain=0.5)
+    ref = network(widths, "relu", scheme="he", seed=7)
+    for w, r in zip(net.weights[:-1], ref.weights[:-1], strict=True):
+        np.testing.assert_array_equal(w, r)  # the hidden layers are the scheme's
+    expected = 0.5 / np.sqrt(32) * np.random.default_rng([7, 2]).standard_normal((10, 32))
+    np.testing.assert_array_equal(net.weights[-1], expected)
+    zero = network(widths, "relu", scheme="he", seed=7, readout_gain=0)
+    assert np.all(zero.weights[-1] == 0)
+    # logits of a small readout are small: the loss of a uniform guess, ln 10
+    x = np.random.default_rng(0).standard_normal((500, 64))
+    y = np.random.default_rng(1).integers(0, 10, 500)
+    small = network(widths, "relu", scheme="he", seed=7, readout_gain=0.01)
+    assert abs(loss_and_gradients(small, x, y)[0] - np.log(10)) < 1e-3
+    assert loss_and_gradients(ref, x, y)[0] > np.log(10) + 0.1
+    with pytest.raises(ValueError, match="readout_gain"):
+        network(widths, "relu", readout_gain=-1.0)
+    with pytest.raises(TypeError, match="readout_gain"):
+        network(widths, "relu", readout_gain="small")
+
+
+def test_train_many_bad_arguments():
+    x, y = _blobs(0, n=20)
+    a, b = network([2, 4, 3], "relu", seed=0), network([2, 5, 3], "relu", seed=0)
+    with pytest.raises(ValueError, match="share their widths"):
+        train_many([a, b], x, y)
+    with pytest.raises(ValueError, match="distinct"):
+        train_many([a, a], x, y)
+    with pytest.raises(TypeError, match="nets"):
+        train_many(a, x, y)
+    with pytest.raises(ValueError, match="one per network"):
+        train_many([a, a.copy()], x, y, learning_rate=[0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="learning_rate"):
+        train_many([a, a.copy()], x, y, learning_rate=[0.1, -0.2])
+    with pytest.raises(TypeError, match="learning_rate"):
+        train(a, x, y, learning_rate=[0.1])
 
 
 # --- the data set -------------------------------------------------------------------------
