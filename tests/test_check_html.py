@@ -144,7 +144,7 @@ def test_figure_problems(tmp_path: Path):
     srcs = [
         f"{base}/_images/good.svg",
         f"{base}/_images/over.svg",
-        f"{base}/_images/bare.svg",
+        (f"{base}/_images/bare.svg", "Fig. 2.1 The band"),  # named by its caption
         f"{base}/_images/good.svg",  # the same image twice is one figure
         f"{base}/_static/logo.png",  # not a figure of the chapter
         f"{base}/_images/missing.svg",  # reported as a broken image, not here
@@ -153,7 +153,7 @@ def test_figure_problems(tmp_path: Path):
     assert count == 4
     assert problems == [
         "figure whose legend covers 4 plotted points: over.svg",
-        "figure without the legend-overlap marker: bare.svg",
+        "figure without the legend-overlap marker: 'Fig. 2.1 The band' (bare.svg)",
     ]
 
 

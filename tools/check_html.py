@@ -118,7 +118,15 @@ async () => {
   out.brokenImages = imgs.filter(i => !(i.complete && i.naturalWidth > 0))
                          .map(i => i.getAttribute("src"));
   const article = document.querySelector("article.bd-article");
-  out.figures = article ? [...article.querySelectorAll("img")].map(i => i.src) : [];
+  // each image with what names it for a reader: its figure's caption, else its section
+  out.figures = article ? [...article.querySelectorAll("img")].map(i => {
+    const fig = i.closest("figure");
+    const cap = fig && fig.querySelector("figcaption");
+    const sec = i.closest("section");
+    const h = sec && sec.querySelector("h1, h2, h3, h4");
+    const name = cap ? cap.textContent : (h ? "in section " + h.textContent : "");
+    return [i.src, name.trim().replace(/\\s+/g, " ").replace(/#$/, "").slice(0, 70)];
+  }) : [];
   out.column = null;
   out.tables = [];
   if (article) {
@@ -297,17 +305,24 @@ def table_problems(tables: Iterable[dict[str, object]], column: float | None) ->
     return problems
 
 
-def figure_problems(site: Path, srcs: Iterable[str]) -> tuple[list[str], int]:
-    """Problems of the figure images ``srcs`` (URLs of files in ``site``): a legend over
-    plotted points or no marker; and how many figure images there were."""
+def figure_problems(
+    site: Path, srcs: Iterable[str | tuple[str, str] | list[str]]
+) -> tuple[list[str], int]:
+    """Problems of the figure images ``srcs`` (URLs of files in ``site``, each alone or with
+    a name for the message, such as its caption): a legend over plotted points or no marker;
+    and how many figure images there were."""
     problems, count = [], 0
-    for src in dict.fromkeys(srcs):  # once each, in order
+    named = {}
+    for item in srcs:
+        src, label = (item, "") if isinstance(item, str) else (item[0], item[1])
+        named.setdefault(src, label)  # once each, in order
+    for src, label in named.items():
         path = urllib.parse.unquote(urllib.parse.urlsplit(src).path)
         if "/_images/" not in path or not path.lower().endswith((".svg", ".png")):
             continue
         count += 1
         file = site / path.lstrip("/")
-        name = file.name
+        name = f"{label!r} ({file.name})" if label else file.name
         if not file.exists():
             continue  # reported as a broken image
         n = figure_marker(file.read_bytes())
