@@ -105,6 +105,8 @@ def style() -> None:
     import matplotlib as mpl
     from cycler import cycler
 
+    # First, so that the inline backend (imported there) cannot override the rcParams below.
+    _register_svg_formatter()
     mpl.rcParams.update(
         {
             "figure.dpi": 100,
@@ -137,7 +139,6 @@ def style() -> None:
             "axes.prop_cycle": cycler(color=list(COLORS)),
         }
     )
-    _register_svg_formatter()
 
 
 def _register_svg_formatter() -> None:
