@@ -232,8 +232,8 @@ def _order_terms(
 ) -> list[sp.Expr]:
     if order == "given":
         return terms
+    # SymPy's printing order first (terms it would merge keep their place), then the rules
     canonical = list(sp.Add(*terms).as_ordered_terms()) if len(terms) > 1 else terms
-    # as_ordered_terms re-evaluates; keep our (rearranged) terms, in its order where possible
     ranked = sorted(
         terms,
         key=lambda t: canonical.index(t) if t in canonical else len(canonical),
@@ -267,9 +267,8 @@ def _rearrange(expr: sp.Basic, order: str | None, small: tuple[sp.Symbol, int] |
     if expr.is_Atom or isinstance(expr, sp.UnevaluatedExpr):
         return expr
     if isinstance(expr, sp.Add):
-        terms = _collect_logs(list(expr.args))
-        terms = [_rearrange(t, order, small) for t in terms]
-        return sp.Add(*_order_terms(terms, order, small), evaluate=False)
+        terms = _order_terms(_collect_logs(list(expr.args)), order, small)
+        return sp.Add(*(_rearrange(t, order, small) for t in terms), evaluate=False)
     if isinstance(expr, sp.Mul):
         factors = [_rearrange(f, order, small) for f in expr.args]
         factors = _collect_radicals(factors)
@@ -278,6 +277,9 @@ def _rearrange(expr: sp.Basic, order: str | None, small: tuple[sp.Symbol, int] |
         return sp.Mul(*factors, evaluate=False)
     if isinstance(expr, sp.Pow):
         return sp.Pow(_rearrange(expr.base, order, small), expr.exp, evaluate=False)
+    if isinstance(expr, sp.Piecewise):
+        pieces = ((_rearrange(e, order, small), c) for e, c in expr.args)
+        return sp.Piecewise(*pieces, evaluate=False)
     if isinstance(expr, (sp.Order, sp.Sum, sp.Integral)) or expr.is_Function:
         return expr.func(*(_rearrange(a, order, small) for a in expr.args))
     return expr

@@ -163,6 +163,21 @@ def test_radicals_keep_their_sign_and_lone_roots():
     assert latex(sp.sqrt(2) / 2) == r"\frac{\sqrt{2}}{2}"
 
 
+def test_matrices_piecewise_and_integrals_are_rearranged_inside():
+    x = sp.Symbol("x", positive=True)
+    matrix = sp.Matrix([[sp.sqrt(2) * sp.sqrt(x), -1 + x], [0, 6 * x / N + 3]])
+    assert latex(matrix) == (
+        r"\left[\begin{matrix}\sqrt{2 x} & x - 1\\0 & 3 + \frac{6 x}{n}\end{matrix}\right]"
+    )
+    piecewise = sp.Piecewise((sp.sqrt(3) * sp.sqrt(x), x > 1), (0, True))
+    assert latex(piecewise) == (
+        r"\begin{cases} \sqrt{3 x} & \text{for}\: x > 1 \\0 & \text{otherwise} \end{cases}"
+    )
+    integral = sp.Integral(sp.sqrt(2) * sp.sqrt(x), (x, 0, 1))
+    assert latex(integral) == r"\int\limits_{0}^{1} \sqrt{2 x}\, dx"
+    assert sp.simplify(plain(textbook(integral)) - integral.doit()) == 0
+
+
 # --- equality on random expressions -----------------------------------------------------------
 _x, _y = sp.symbols("x y", positive=True)
 _atoms = st.sampled_from(
