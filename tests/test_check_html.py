@@ -240,3 +240,28 @@ def test_browser_check_on_a_fake_site(tmp_path: Path):
     assert (bad.tables, bad.figures, bad.images) == (2, 1, 1)
     names = sorted(p.name for p in shots.iterdir())
     assert names == [f"book_{p}-{t}.png" for p in ("fine", "page") for t in ("dark", "light")]
+
+
+def test_marker_of_the_book_figures():
+    """The check reads the count that initmath.practice.plotting writes, legend clear or not."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from initmath.practice import plotting
+
+    fig, ax = plt.subplots()
+    ax.plot(range(10), range(10), label="clear")
+    plotting.legend(ax)
+    clear = plotting.svg_figure(fig)
+    fig2, ax2 = plt.subplots()
+    ax2.plot(range(10), [5] * 10, label="over the line")
+    ax2.legend(loc="center")
+    covered = plotting.svg_figure(fig2)
+    plt.close(fig)
+    plt.close(fig2)
+    assert clear is not None and covered is not None
+    assert tool.figure_marker(clear.encode()) == 0 == len(plotting.legend_overlaps(fig))
+    n = len(plotting.legend_overlaps(fig2))
+    assert n > 0 and tool.figure_marker(covered.encode()) == n
