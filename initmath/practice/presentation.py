@@ -215,6 +215,25 @@ def _collect_radicals(factors: list[sp.Expr]) -> list[sp.Expr]:
     return [*rest, root]
 
 
+def _integral_sums(factors: list[sp.Expr]) -> list[sp.Expr]:
+    """A sum factor with fractional coefficients gives its content to the product's number:
+    :math:`3(5L - 27/5)/n \\to 3(25L - 27)/(5n)`."""
+    content = sp.Integer(1)
+    out = []
+    for f in factors:
+        if isinstance(f, sp.Add):
+            c, primitive = f.primitive()
+            if c != 1 and not c.is_Integer:
+                content, f = content * c, primitive
+        out.append(f)
+    if content == 1:
+        return factors
+    numbers = [f for f in out if f.is_Number]
+    number = sp.Mul(content, *numbers)
+    rest = [f for f in out if not f.is_Number]
+    return rest if number == 1 else [number, *rest]
+
+
 def _factor_key(f: sp.Expr) -> tuple[int, int]:
     if f.is_Number:
         return (0, 0)
@@ -270,7 +289,7 @@ def _rearrange(expr: sp.Basic, order: str | None, small: tuple[sp.Symbol, int] |
         terms = _order_terms(_collect_logs(list(expr.args)), order, small)
         return sp.Add(*(_rearrange(t, order, small) for t in terms), evaluate=False)
     if isinstance(expr, sp.Mul):
-        factors = [_rearrange(f, order, small) for f in expr.args]
+        factors = [_rearrange(f, order, small) for f in _integral_sums(list(expr.args))]
         factors = _collect_radicals(factors)
         if order != "given":
             factors.sort(key=_factor_key)

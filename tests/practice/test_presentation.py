@@ -103,6 +103,13 @@ def test_constant_first_then_increasing_order():
         r"3 + \frac{3 \left(5 L - 3\right)}{n}"
     )
     assert latex(1 + 5 / N) == r"1 + \frac{5}{n}"
+    # a sum with fractional coefficients gives its content to the product's number
+    assert sp.latex(fw.kurtosis_first_order("relu", "uniform")) == (
+        r"3 + \frac{3 \left(5 L - \frac{27}{5}\right)}{n}"
+    )
+    assert latex(fw.kurtosis_first_order("relu", "uniform")) == (
+        r"3 + \frac{3 \left(25 L - 27\right)}{5 n}"
+    )
 
 
 def test_series_in_inverse_width():
