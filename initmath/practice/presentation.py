@@ -438,12 +438,24 @@ def latex(
 ) -> str:
     r"""Textbook LaTeX of ``expr``: :func:`sympy.latex` of its :func:`textbook` form.
 
-    Parameters and errors as :func:`textbook`, and
-
+    Parameters
+    ----------
+    expr, order, small, series
+        As :func:`textbook`.
     names : mapping of sympy.Symbol to str, optional
         LaTeX for some symbols (SymPy's ``symbol_names``), e.g. ``{q_g: r"\tilde q"}``: the
-        book's notation for a symbol the derivation names otherwise. A ``TypeError`` if it is
-        not a mapping of symbols to strings.
+        book's notation for a symbol the derivation names otherwise.
+
+    Returns
+    -------
+    str
+        The LaTeX, without math delimiters.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`textbook`; a ``TypeError`` too if ``names`` is not a mapping of symbols to
+        strings.
 
     Examples
     --------

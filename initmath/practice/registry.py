@@ -160,9 +160,12 @@ class Formula:
 
     @functools.cached_property
     def display(self) -> sp.Expr:
-        """The displayed right-hand side: the textbook form of :attr:`rhs` (or of the
-        hand-arranged form), an unevaluated tree equal to :attr:`rhs`
-        (:func:`~initmath.practice.presentation.plain` of it simplifies to it)."""
+        """The displayed right-hand side, the textbook form of :attr:`rhs` (or of the
+        hand-arranged form).
+
+        An unevaluated tree equal to :attr:`rhs`
+        (:func:`~initmath.practice.presentation.plain` of it simplifies to it).
+        """
         expr, order = self._shown()
         shown = presentation.textbook(expr, order=order, small=self.small, series=self.series)
         assert isinstance(shown, sp.Expr), self.name
