@@ -71,7 +71,7 @@ __all__ = [
 #: black, so that it inverts to the same light grey as the text in the dark theme.
 COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#222222")
 
-#: The colour of text, spines, ticks and black lines: a near-black that the dark theme's
+#: The colour of text, spines, ticks and black lines, a near-black that the dark theme's
 #: inversion turns into a light grey.
 INK = "#222222"
 
