@@ -74,7 +74,7 @@ __all__ = [
 DEPTH = 20
 #: The default band :math:`b`: both ratios within a factor 10 of one.
 BAND = 10.0
-#: The default horizon: reaches are counted up to this depth.
+#: The default horizon, the depth up to which reaches are counted.
 HORIZON = 1000
 #: The activations :func:`recommendations` covers by default: every registered one, with its
 #: registered default parameter, and leaky ReLU also with slope 0.2.

@@ -8,7 +8,7 @@ r"""Numbers and tables as the book prints them: one format for every computed va
   place (``0.0201 ± 0.0003``, ``1.000 ± 0.012``); very small or large values share one power
   of ten (``$(1.69 \pm 0.03) \times 10^{-5}$``);
 * :func:`markdown_table`: a GitHub-flavoured Markdown table whose headers may be math
-  (``$q^L/q^1$``), for ``{glue:md}`` or :class:`IPython.display.Markdown`.
+  (``$q^L/q^1$``), for ``{glue:md}`` or ``IPython.display.Markdown``.
 
 Nothing is hidden by the format: an infinite or undefined value prints as ``inf``, ``-inf``
 or ``nan`` (never as 0 or as a rounded number), an error of exactly 0 as ``± 0``.
