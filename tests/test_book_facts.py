@@ -244,8 +244,8 @@ def test_chi_only_means_poole_chi1_or_chi_square(name):
 def test_introduction_uses_a_ratio_symbol():
     text = chapter("introduction")
     assert "\\chi_\\ell" not in text
-    assert "\\rho_\\ell = q^\\ell / q^{\\ell-1}" in text
-    assert "q^L = q^0 \\prod_{\\ell=1}^{L} \\rho_\\ell" in text
+    assert "\\rho_f^\\ell = q^\\ell / q^{\\ell-1}" in text
+    assert "q^L = q^0 \\prod_{\\ell=1}^{L} \\rho_f^\\ell" in text
 
 
 def test_chi_pattern_can_fail():

@@ -266,7 +266,7 @@ def depth_ratios(activation: object, sigma_w2: float, depth: int) -> tuple[np.nd
     >>> F, B = depth_ratios("relu", 2.0, 4)  # He: critical, 1 up to the quadrature's 1e-15
     >>> F.round(12).tolist(), B.round(12).tolist()
     ([1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0])
-    >>> depth_ratios("linear", 2.0, 3)[0].tolist()
+    >>> depth_ratios("linear", 2.0, 3)[0].round(12).tolist()
     [1.0, 2.0, 4.0]
     """
     act = _activation(activation)

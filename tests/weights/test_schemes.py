@@ -283,7 +283,7 @@ def test_one_table_of_each_schemes_own_activation():
     assert {s: a for s, a in CHECKED_WITH.items() if SCHEME_ACTIVATION.get(s) != a} == {
         "xavier": "tanh",
         "standard": "tanh",
-        "normal": "tanh",
+        "fixed": "tanh",
     }
     package = Path(initmath.__file__).parent
     owners = sorted(p.name for p in package.rglob("*.py") if '"he": "relu"' in p.read_text())
@@ -295,8 +295,8 @@ def test_fixed_scheme_keeps_its_old_name_normal():
     with the distribution ``"normal"``); the old name still gives the same numbers."""
     for std in (None, 0.1, 2.5):
         kw = {} if std is None else {"std": std}
-        assert initmath.variance((3, 7), "normal", **kw) == initmath.variance((3, 7), "fixed", **kw)
+        assert initmath.variance("normal", 7, **kw) == initmath.variance("fixed", 7, **kw)
         assert initmath.std((3, 7), "normal", **kw) == (0.01 if std is None else std)
     assert initmath.Network((4, 4), "tanh", scheme="normal", std=0.5).scheme == "fixed"
     with pytest.raises(ValueError, match="scheme 'fixed' has a fixed std and takes no mode"):
-        initmath.variance((3, 7), "normal", mode="fan_in")
+        initmath.variance("normal", 7, mode="fan_in")
