@@ -181,7 +181,7 @@ def reach_clause(o: Outcome, goal: str) -> str:
 
     ``goal`` names the target (e.g. ``"90 % test accuracy"`` or ``"it"``). The clause has
     no capital and no full stop; the median is given only when more than half of the seeds
-    reached the target (:attr:`Outcome.epochs_to_target`).
+    reached the target (the ``epochs_to_target`` of an :class:`Outcome`).
 
     >>> from initmath.practice.outcomes import Outcome
     >>> o = Outcome(0.9, 0.01, 0.3, 2.3, 4.0, 3, 3, 1.0, 1.0)
