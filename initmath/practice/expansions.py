@@ -222,7 +222,13 @@ def _two_moments(moments: object) -> tuple[sp.Expr, sp.Expr]:
     for value in moments:
         if isinstance(value, bool) or not isinstance(value, (int, float, sp.Expr)):
             raise TypeError(f"moments must hold numbers or SymPy expressions, got {value!r}")
-        out.append(sp.sympify(value))
+        out.append(
+            value
+            if isinstance(value, sp.Expr)
+            else sp.Integer(value)
+            if isinstance(value, int)
+            else sp.Float(value)
+        )
     if out[0] == 0:
         raise ValueError(f"moments: m_1 must not be zero, got {moments!r}")
     return out[0], out[1]
