@@ -35,7 +35,7 @@ from .theory.gains import CONVENTIONS, backward_gain, gain
 from .weights.distributions import DISTRIBUTIONS, truncated_normal_std
 from .weights.samplers import RNGLike, init
 from .weights.schemes import MODES, SCHEMES, bound, std, variance
-from .weights.shapes import LAYOUTS, fans
+from .weights.shapes import LAYOUTS, WeightShape, fans
 from .weights.torch_gain import ActivationSpec
 
 if TYPE_CHECKING:
@@ -98,6 +98,7 @@ __all__ = [
     "RNGLike",
     "SimulationResult",
     "Verification",
+    "WeightShape",
     "__version__",
     "activation",
     "activation_names",

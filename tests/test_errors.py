@@ -24,10 +24,7 @@ def raises(exc, *fragments):
     [
         ((5,), ValueError),
         ((), ValueError),
-        ((0, 3), ValueError),
-        ((3, 0), ValueError),
         ((3, -1), ValueError),
-        ((4, 3, 0), ValueError),
         ((2.0, 3), TypeError),
         ((2, 3.5), TypeError),
         ((True, 3), TypeError),

@@ -32,20 +32,30 @@ def _is_integer(value: object) -> bool:
     )
 
 
-def shape_tuple(shape: object, name: str = "shape") -> tuple[int, ...]:
-    """Return ``shape`` as a tuple of Python ints of length >= 2, each >= 1."""
+def shape_tuple(
+    shape: object, name: str = "shape", *, min_ndim: int = 2, allow_zero: bool = False
+) -> tuple[int, ...]:
+    """Return ``shape`` as a tuple of Python ints.
+
+    By default (a weight whose fans are needed) at least 2 dimensions, each >= 1;
+    ``min_ndim`` lowers the number of dimensions (0 for a scalar) and ``allow_zero`` admits
+    zero-size dimensions (an empty tensor).
+    """
     if isinstance(shape, (str, bytes)) or not isinstance(shape, Iterable):
         raise TypeError(f"{name} must be a sequence of integers, got {shape!r}")
     dims = tuple(shape)
     for d in dims:
         if not _is_integer(d):
             raise TypeError(f"{name} must contain only integers, got {shape!r}")
-    if len(dims) < 2:
+    if len(dims) < min_ndim:
         raise ValueError(
-            f"{name} must have at least 2 dimensions to define fan_in and fan_out, got {shape!r}"
+            f"{name} must have at least {min_ndim} dimensions"
+            + (" to define fan_in and fan_out" if min_ndim == 2 else "")
+            + f", got {shape!r}"
         )
-    if any(int(d) < 1 for d in dims):
-        raise ValueError(f"every dimension of {name} must be >= 1, got {shape!r}")
+    least = 0 if allow_zero else 1
+    if any(int(d) < least for d in dims):
+        raise ValueError(f"every dimension of {name} must be >= {least}, got {shape!r}")
     return tuple(int(d) for d in dims)
 
 

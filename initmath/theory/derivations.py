@@ -224,9 +224,14 @@ def linearized_moment(act: object, order: int = 2) -> sp.Expr:
 
 
 def fan_symbol(mode: str) -> sp.Expr:
-    """The fan a mode divides by: :math:`n_{in}`, :math:`n_{out}` or their mean."""
+    """The fan a mode divides by: :math:`n_{in}`, :math:`n_{out}`, their mean or geometric mean."""
     m = choice(mode, "mode", MODES)
-    return {"fan_in": N_IN, "fan_out": N_OUT, "fan_avg": (N_IN + N_OUT) / 2}[m]
+    return {
+        "fan_in": N_IN,
+        "fan_out": N_OUT,
+        "fan_avg": (N_IN + N_OUT) / 2,
+        "fan_geo_avg": sp.sqrt(N_IN * N_OUT),
+    }[m]
 
 
 def uniform_variance() -> sp.Expr:

@@ -12,9 +12,8 @@ import numpy.typing as npt
 
 from ..core.checks import choice, shape_tuple
 from . import distributions as dist
-from .schemes import Distribution, Layout, Mode, Scheme, resolve_gain
-from .schemes import std as weight_std
-from .shapes import matrix_shape
+from .schemes import Distribution, Layout, Mode, Scheme, resolve_gain, weight_std
+from .shapes import FanConvention, WeightShape, matrix_shape
 from .torch_gain import ActivationSpec
 
 __all__ = ["RNGLike", "as_generator", "init"]
@@ -49,7 +48,7 @@ def _float_dtype(dtype: npt.DTypeLike) -> np.dtype:
 
 
 def init(
-    shape: Sequence[int],
+    shape: Sequence[int] | WeightShape,
     scheme: Scheme,
     *,
     distribution: Distribution = "normal",
@@ -60,13 +59,20 @@ def init(
     std: float | None = None,
     rng: RNGLike = None,
     dtype: npt.DTypeLike = np.float64,
+    fan_convention: FanConvention = "true",
 ) -> np.ndarray:
     """Draw a weight tensor.
 
     Parameters
     ----------
-    shape : sequence of int
-        Weight shape, in ``layout`` (see :func:`initmath.fans`).
+    shape : sequence of int or WeightShape
+        Weight shape, in ``layout`` (see :func:`initmath.fans`); a
+        :class:`~initmath.WeightShape` also names the layer (groups, stride, transposed,
+        packed) whose true fans are used. A shape with a zero-size dimension gives an empty
+        array of that shape, after every argument is checked (PyTorch leaves such a tensor
+        alone with a warning, JAX returns it). Scheme ``"fixed"`` takes any shape, 0-d and
+        1-d included; fan-based schemes follow the layout's framework (PyTorch and JAX
+        refuse fewer than 2 dimensions, Keras reads ``(n,)`` as fans ``n``).
     scheme : {"lecun", "xavier", "glorot", "he", "kaiming", "standard", "fixed"}
         See :func:`initmath.variance`.
     distribution : {"normal", "uniform", "truncated_normal", "orthogonal"}
@@ -87,6 +93,8 @@ def init(
     dtype : float16, float32 or float64
         The values are drawn in float64 and rounded once, so a seed gives the same weights
         (up to that rounding) in every dtype.
+    fan_convention : {"true", "framework"}
+        As for :func:`initmath.std`.
 
     Returns
     -------
@@ -114,26 +122,32 @@ def init(
     >>> bool(abs(w.std() / initmath.std((256, 128), "he") - 1) < 0.02)
     True
     """
-    dims = shape_tuple(shape)
+    raw = shape.dims if isinstance(shape, WeightShape) else shape
+    dims = shape_tuple(raw, "shape", min_ndim=0, allow_zero=True)
     dt = _float_dtype(dtype)
+    empty = math.prod(dims) == 0
     # Validate everything before consuming any randomness or allocating.
     sigma = weight_std(
-        dims,
+        shape,
         scheme,
-        layout=layout,
-        activation=activation,
-        mode=mode,
-        distribution=distribution,
-        gain=gain,
-        std=std,
+        layout,
+        activation,
+        mode,
+        distribution,
+        gain,
+        std,
+        fan_convention,
+        empty=empty,
     )
+    if empty:
+        return np.empty(dims, dtype=dt)
     kind = choice(distribution, "distribution", dist.DISTRIBUTIONS)
     _check_memory(dims, dt)
     g = resolve_gain(scheme, activation, gain) if kind == "orthogonal" else None
     _check_representable(kind, sigma, g, dt, gain)
     gen = as_generator(rng)
     if kind == "orthogonal":
-        rows, cols = matrix_shape(dims, layout)
+        rows, cols = matrix_shape(shape, layout)
         assert g is not None
         values = dist.orthogonal(gen, rows, cols, g)
     else:

@@ -15,7 +15,8 @@ fixed        --                    --           1                       std fixe
 ===========  ====================  ===========  ======================  =========================
 
 with fan_avg :math:`= (\\mathrm{fan_{in}} + \\mathrm{fan_{out}})/2`, so Xavier is
-:math:`2/(\\mathrm{fan_{in}} + \\mathrm{fan_{out}})`. Keras's and JAX's ``VarianceScaling(scale,
+:math:`2/(\\mathrm{fan_{in}} + \\mathrm{fan_{out}})`; JAX's ``fan_geo_avg`` divides by
+:math:`\\sqrt{\\mathrm{fan_{in}}\\,\\mathrm{fan_{out}}}`. Keras's and JAX's ``VarianceScaling(scale,
 mode)`` is the same with ``scale`` :math:`= g^2 c`.
 """
 
@@ -26,14 +27,21 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Literal
 
-from ..core.checks import choice, nonnegative_real, positive_real
+from ..core.checks import choice, nonnegative_real, positive_real, shape_tuple
 from .distributions import (
     DISTRIBUTIONS,
     TRUNCATION,
     truncated_normal_std,
     uniform_half_width,
 )
-from .shapes import Layout, fans, matrix_shape
+from .shapes import (
+    FAN_CONVENTIONS,
+    FanConvention,
+    Layout,
+    WeightShape,
+    as_weight_shape,
+    matrix_shape,
+)
 from .torch_gain import ActivationSpec
 from .torch_gain import torch_gain as activation_gain
 
@@ -49,10 +57,11 @@ __all__ = [
     "resolve_gain",
     "std",
     "variance",
+    "weight_std",
 ]
 
 Scheme = Literal["lecun", "xavier", "glorot", "he", "kaiming", "standard", "fixed", "normal"]
-Mode = Literal["fan_in", "fan_out", "fan_avg"]
+Mode = Literal["fan_in", "fan_out", "fan_avg", "fan_geo_avg"]
 Distribution = Literal["normal", "uniform", "truncated_normal", "orthogonal"]
 
 #: Canonical scheme names.
@@ -62,7 +71,7 @@ SCHEMES: tuple[str, ...] = ("lecun", "xavier", "he", "standard", "fixed")
 #: the distribution ``"normal"``; kept so that old code runs unchanged).
 SCHEME_ALIASES = {"glorot": "xavier", "kaiming": "he", "normal": "fixed"}
 #: Fan modes.
-MODES: tuple[str, ...] = ("fan_in", "fan_out", "fan_avg")
+MODES: tuple[str, ...] = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
 
 #: The fan each scheme divides by unless a ``mode`` is given (``"fixed"``, a fixed std,
 #: has none). Read-only; :mod:`initmath.theory.derivations` derives from the same table.
@@ -112,6 +121,8 @@ def _fan(scheme: str, fan_in: float, fan_out: float | None, mode: str | None) ->
         return m, fan_in
     if fan_out is None:
         raise ValueError(f"mode {m!r} needs fan_out, got fan_out=None")
+    if m == "fan_geo_avg":
+        return m, math.sqrt(fan_in) * math.sqrt(fan_out)
     return m, (fan_out if m == "fan_out" else (fan_in + fan_out) / 2)
 
 
@@ -142,6 +153,8 @@ def _std(
         elif m == "fan_avg":
             assert fan_out is not None
             sigma = g * math.sqrt(2.0 / (fan_in + fan_out))  # PyTorch's xavier_* arithmetic
+        elif m == "fan_geo_avg":
+            sigma = g / math.sqrt(fan)  # fan = sqrt(fan_in) * sqrt(fan_out), no overflow
         else:
             sigma = g / math.sqrt(fan)  # PyTorch's kaiming_* arithmetic
     if not math.isfinite(sigma) or (sigma == 0.0 and g > 0.0 and fixed_std != 0.0):
@@ -180,8 +193,9 @@ def variance(
     gain : float, optional
         Multiplies the standard deviation. ``None`` is the scheme's own activation's gain:
         :math:`\\sqrt2` for He (ReLU, as in the paper and PyTorch's default), 1 otherwise.
-    mode : {"fan_in", "fan_out", "fan_avg"}, optional
-        Which fan divides; ``None`` is the scheme's own (``fan_avg`` for Xavier,
+    mode : {"fan_in", "fan_out", "fan_avg", "fan_geo_avg"}, optional
+        Which fan divides (``fan_geo_avg``, JAX's, is :math:`\\sqrt{\\mathrm{fan_{in}}
+        \\mathrm{fan_{out}}}`); ``None`` is the scheme's own (``fan_avg`` for Xavier,
         ``fan_in`` for the others). Not accepted by ``"fixed"``.
     std : float, optional
         The fixed standard deviation of scheme ``"fixed"`` (default 0.01).
@@ -234,7 +248,7 @@ def _arguments(
 
 
 def std(
-    shape: Sequence[int],
+    shape: Sequence[int] | WeightShape,
     scheme: Scheme,
     *,
     layout: Layout = "torch",
@@ -243,6 +257,7 @@ def std(
     distribution: Distribution = "normal",
     gain: float | None = None,
     std: float | None = None,
+    fan_convention: FanConvention = "true",
 ) -> float:
     """Standard deviation of the weights :func:`initmath.init` draws for ``shape``.
 
@@ -253,16 +268,21 @@ def std(
 
     Parameters
     ----------
-    shape : sequence of int
-        Weight shape (see :func:`initmath.fans`).
+    shape : sequence of int or WeightShape
+        Weight shape (see :func:`initmath.fans`); a :class:`~initmath.WeightShape` also says
+        which layer it is (grouped, strided, transposed, packed), and its fans are used.
+        Scheme ``"fixed"`` needs no fans and takes any shape (0-d, 1-d, zero-size).
     scheme : str
         See :func:`variance`.
     layout : {"torch", "keras", "jax"}
-        Where the input and output dimensions are in ``shape``.
+        Where the input and output dimensions are in ``shape``. PyTorch and JAX refuse
+        fan-based schemes on shapes of fewer than 2 dimensions; Keras reads a 0-d shape as
+        fans 1 and ``(n,)`` as fans ``n`` and divides by at least 1 (``max(1, fan)``), and
+        so does ``layout="keras"``.
     activation : str or (str, float), optional
         The nonlinearity that follows the layer; its gain (PyTorch's convention,
         :func:`initmath.gain`) replaces the scheme's own. ``None``: the scheme's own.
-    mode : {"fan_in", "fan_out", "fan_avg"}, optional
+    mode : {"fan_in", "fan_out", "fan_avg", "fan_geo_avg"}, optional
         See :func:`variance`.
     distribution : {"normal", "uniform", "truncated_normal", "orthogonal"}
         For ``"orthogonal"`` the weights are :math:`gQ` with :math:`Q` having orthonormal
@@ -275,6 +295,10 @@ def std(
         An explicit gain, instead of ``activation``.
     std : float, optional
         Scheme ``"fixed"``'s fixed standard deviation (default 0.01).
+    fan_convention : {"true", "framework"}
+        ``"true"`` (default): the fans of the layer (:meth:`initmath.WeightShape.true_fans`);
+        ``"framework"``: the ones the layout's framework computes from the shape alone, to
+        reproduce it (they differ for grouped, strided, transposed and packed layers).
 
     Returns
     -------
@@ -299,22 +323,41 @@ def std(
     >>> std((256, 128), "he", distribution="uniform") == std((256, 128), "he")
     True
     """
-    return _weight_std(shape, scheme, layout, activation, mode, distribution, gain, std)
+    return weight_std(
+        shape, scheme, layout, activation, mode, distribution, gain, std, fan_convention
+    )
 
 
-def _weight_std(
-    shape: Sequence[int],
+def weight_std(
+    shape: Sequence[int] | WeightShape,
     scheme: object,
-    layout: Layout,
-    activation: ActivationSpec | None,
-    mode: str | None,
-    distribution: object,
-    gain: float | None,
-    fixed_std: float | None,
+    layout: Layout = "torch",
+    activation: ActivationSpec | None = None,
+    mode: str | None = None,
+    distribution: object = "normal",
+    gain: float | None = None,
+    fixed_std: float | None = None,
+    fan_convention: FanConvention = "true",
+    *,
+    empty: bool = False,
 ) -> float:
+    """:func:`std` with positional arguments, for :func:`initmath.init`.
+
+    ``empty=True`` (the weight has no entries, so nothing is drawn) validates every argument
+    but lets a fan of 0 stand for 1 instead of refusing it.
+    """
     s = _scheme(scheme)
     d = _distribution(distribution)
     g = resolve_gain(s, activation, gain)
+    if s == "fixed" and d != "orthogonal":
+        shape_tuple(
+            shape.dims if isinstance(shape, WeightShape) else shape,
+            "shape",
+            min_ndim=0,
+            allow_zero=True,
+        )
+        choice(fan_convention, "fan_convention", FAN_CONVENTIONS)
+        return _std(s, 1.0, 1.0, g, mode, fixed_std)
     if d == "orthogonal":
         if s in ("standard", "fixed"):
             raise ValueError(
@@ -328,20 +371,35 @@ def _weight_std(
             )
         if fixed_std is not None:
             raise ValueError(f"std= only applies to scheme 'fixed', not {scheme!r}")
-        rows, cols = matrix_shape(shape, layout)
+        ws = as_weight_shape(shape, layout)
+        choice(fan_convention, "fan_convention", FAN_CONVENTIONS)
+        if empty:  # nothing is drawn; the shape must still be a matrix or more
+            shape_tuple(ws.dims, "shape", allow_zero=True)
+            rows, cols = 1, 1
+        else:
+            rows, cols = matrix_shape(ws)
         sigma = g / math.sqrt(max(rows, cols))
         if sigma == 0.0 and g > 0.0:
             raise ValueError(
-                f"the standard deviation of orthogonal weights of shape {tuple(shape)!r} "
+                f"the standard deviation of orthogonal weights of shape {ws.dims!r} "
                 f"underflows to 0 in float64 for gain={g!r}"
             )
         return sigma
-    fan_in, fan_out = fans(shape, layout)
+    ws = as_weight_shape(shape, layout)
+    fan_in, fan_out = ws.fans(fan_convention)
+    if ws.layout == "keras" or empty:  # Keras's VarianceScaling divides by max(1, fan)
+        fan_in, fan_out = max(1, fan_in), max(1, fan_out)
+    for name, value in (("fan_in", fan_in), ("fan_out", fan_out)):
+        if value == 0:
+            raise ValueError(
+                f"{name} of shape {ws.dims!r} is 0 (a zero-size dimension): its std is "
+                "undefined; initmath.init returns the empty array"
+            )
     return _std(s, fan_in, fan_out, g, mode, fixed_std)
 
 
 def bound(
-    shape: Sequence[int],
+    shape: Sequence[int] | WeightShape,
     scheme: Scheme,
     *,
     layout: Layout = "torch",
@@ -350,6 +408,7 @@ def bound(
     distribution: Distribution = "uniform",
     gain: float | None = None,
     std: float | None = None,
+    fan_convention: FanConvention = "true",
 ) -> float:
     """Half-width of the support of the weights :func:`initmath.init` draws.
 
@@ -376,7 +435,7 @@ def bound(
             "bound() is defined for distribution 'uniform' or 'truncated_normal', "
             f"got {distribution!r}"
         )
-    sigma = _weight_std(shape, scheme, layout, activation, mode, d, gain, std)
+    sigma = weight_std(shape, scheme, layout, activation, mode, d, gain, std, fan_convention)
     if d == "uniform":
         return uniform_half_width(sigma)
     return TRUNCATION * sigma / truncated_normal_std(TRUNCATION)

@@ -19,7 +19,7 @@ Z = 4.5  # each check fails by chance with probability < 1e-5 (and the seeds are
 SCHEME_MODES = [
     (scheme, mode)
     for scheme in ("lecun", "xavier", "he", "standard")
-    for mode in (None, "fan_in", "fan_out", "fan_avg")
+    for mode in (None, "fan_in", "fan_out", "fan_avg", "fan_geo_avg")
 ] + [("fixed", None)]
 
 
