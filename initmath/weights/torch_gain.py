@@ -111,12 +111,20 @@ def parse_activation(activation: object, param: object = None) -> tuple[str, flo
     """Split an activation spec into ``(name, parameter)`` and validate both.
 
     ``"leaky_relu"`` gets PyTorch's default slope 0.01; a slope must be finite and >= 0.
+    A slope that is not a real number (``"0.2"``, ``True``) raises ``ValueError``, as
+    ``torch.nn.init.calculate_gain`` does, not ``TypeError``.
     """
     activation, param = split_spec(activation, param)
     name = canonical_name(activation)
     if name in _PARAMETRIC:
-        value = _PARAMETRIC[name] if param is None else nonnegative_real(param, f"{name} slope")
-        return name, value
+        if param is None:
+            return name, _PARAMETRIC[name]
+        try:
+            return name, nonnegative_real(param, f"{name} slope")
+        except TypeError as exc:
+            # PyTorch's calculate_gain raises ValueError for a slope that is not a number
+            # ("negative_slope ... not a valid number"); so does every initmath function.
+            raise ValueError(str(exc)) from None
     if param is not None:
         raise ValueError(f"activation {activation!r} takes no parameter, got param={param!r}")
     return name, None
@@ -152,6 +160,14 @@ def torch_gain(activation: ActivationSpec, param: float | None = None) -> float:
     PyTorch's tanh 5/3 and selu 3/4 were set by hand, and sigmoid 1 ignores the activation's
     non-zero mean. PyTorch has no value for gelu, silu, elu or softplus, and neither does
     this convention. Unlike PyTorch, a negative slope is refused here.
+
+    Raises
+    ------
+    ValueError
+        An unknown activation; a slope that is negative, not finite or not a real number
+        (PyTorch's error type for ``calculate_gain("leaky_relu", "0.2")``).
+    TypeError
+        An activation that is neither a string nor a ``(name, parameter)`` pair.
     """
     name, slope = parse_activation(activation, param)
     if name in _TORCH_CONSTANT_GAINS:
