@@ -125,3 +125,104 @@ def test_orthogonal(shape, gain):
         initmath.std(shape, "he" if gain > 1 else "lecun", distribution="orthogonal") ** 2,
         rel=1e-12,
     )
+
+
+# -- fans of grouped, transposed and packed layers ---------------------------------------
+LAYER_WEIGHTS = [
+    ("Conv2d groups=4", lambda: nn.Conv2d(32, 64, 3, groups=4).weight, dict(groups=4)),
+    ("depthwise Conv2d", lambda: nn.Conv2d(32, 32, 3, groups=32).weight, dict(groups=32)),
+    (
+        "ConvTranspose1d stride 2",
+        lambda: nn.ConvTranspose1d(16, 32, 4, stride=2).weight,
+        dict(transposed=True, stride=2),
+    ),
+    (
+        "ConvTranspose2d groups 2",
+        lambda: nn.ConvTranspose2d(16, 32, 3, groups=2).weight,
+        dict(transposed=True, groups=2),
+    ),
+    ("MultiheadAttention", lambda: nn.MultiheadAttention(32, 4).in_proj_weight, dict(packed=3)),
+]
+
+
+@pytest.mark.parametrize(("layer", "make", "kw"), LAYER_WEIGHTS, ids=[c[0] for c in LAYER_WEIGHTS])
+def test_framework_fans_are_pytorchs(layer, make, kw):
+    w = make()
+    shape = tuple(w.shape)
+    ours = initmath.fans(shape, **kw, convention="framework")
+    assert ours == nn.init._calculate_fan_in_and_fan_out(w)
+    # and PyTorch's kaiming/xavier draw exactly initmath's framework-convention numbers
+    ws = initmath.WeightShape(shape, **kw)
+    s_in = initmath.std(ws, "he", mode="fan_in", fan_convention="framework")
+    s_out = initmath.std(ws, "he", mode="fan_out", fan_convention="framework")
+    b = initmath.bound(ws, "xavier", fan_convention="framework")
+    _same_draw(lambda t: nn.init.kaiming_normal_(t), lambda t: t.normal_(0, s_in), shape)
+    _same_draw(
+        lambda t: nn.init.kaiming_normal_(t, mode="fan_out"), lambda t: t.normal_(0, s_out), shape
+    )
+    _same_draw(lambda t: nn.init.xavier_uniform_(t), lambda t: t.uniform_(-b, b), shape)
+
+
+def _count(m, axis):
+    return {int(c) for c in (m != 0).sum(axis=axis)}
+
+
+def test_true_fans_count_pytorchs_jacobian():
+    # The true fans are the numbers of nonzero entries per row / column of the layer's
+    # Jacobian, here computed by PyTorch itself (interior positions only: zero padding
+    # removes terms at the borders).
+    from torch.func import jacrev
+
+    cases = [
+        (nn.Conv1d(32, 64, 3, groups=4, padding=1, bias=False), 32, dict(groups=4)),
+        (nn.Conv1d(16, 16, 4, stride=2, padding=1, bias=False), 16, dict(stride=2)),
+        (
+            nn.ConvTranspose1d(16, 32, 4, stride=2, padding=1, bias=False),
+            8,
+            dict(transposed=True, stride=2),
+        ),
+        (
+            nn.ConvTranspose1d(16, 32, 4, stride=2, groups=2, padding=1, bias=False),
+            8,
+            dict(transposed=True, stride=2, groups=2),
+        ),
+    ]
+    for layer, length, kw in cases:
+        layer = layer.double()
+        with torch.no_grad():
+            layer.weight.uniform_(1.0, 2.0)  # no entry exactly 0
+        c_in = layer.in_channels
+        x = torch.ones(1, c_in, length, dtype=torch.float64)
+        jac = jacrev(layer)(x)[0]  # (c_out, t_out, 1, c_in, t_in)
+        c_out, t_out = jac.shape[:2]
+        j = jac.detach().reshape(c_out, t_out, c_in, length).numpy()
+        interior_out = j[:, 2:-2].reshape(-1, c_in * length)
+        interior_in = j[:, :, :, 2:-2].reshape(c_out * t_out, -1)
+        fan_in, fan_out = initmath.fans(tuple(layer.weight.shape), **kw)
+        assert _count(interior_out, 1) == {fan_in}, (layer, kw)
+        assert _count(interior_in, 0) == {fan_out}, (layer, kw)
+
+
+def test_layer_matrix_is_pytorchs_layer():
+    from initmath.practice.layer_fans import layer_matrix
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(1, 16, 16, generator=gen, dtype=torch.float64)
+    conv = nn.Conv1d(16, 16, 4, stride=2, padding=1, padding_mode="circular", bias=False)
+    conv = conv.double()
+    ws = initmath.WeightShape((16, 16, 4), stride=2)
+    m = layer_matrix(ws, conv.weight.detach().numpy(), 16)
+    np.testing.assert_allclose(m @ x.numpy().ravel(), conv(x).detach().numpy().ravel(), 1e-12)
+    grouped = nn.Conv1d(16, 16, 3, groups=4, padding=1, padding_mode="circular", bias=False)
+    grouped = grouped.double()
+    m = layer_matrix(
+        initmath.WeightShape((16, 4, 3), groups=4), grouped.weight.detach().numpy(), 16
+    )
+    np.testing.assert_allclose(m @ x.numpy().ravel(), grouped(x).detach().numpy().ravel(), 1e-12)
+    # the transposed layer away from the borders (PyTorch has no circular ConvTranspose)
+    tconv = nn.ConvTranspose1d(16, 16, 4, stride=2, padding=1, bias=False).double()
+    xs = x[:, :, :8]
+    ws = initmath.WeightShape((16, 16, 4), transposed=True, stride=2)
+    m = layer_matrix(ws, tconv.weight.detach().numpy(), 8)
+    ours = (m @ xs.numpy().ravel()).reshape(16, 16)
+    np.testing.assert_allclose(ours[:, 2:-2], tconv(xs).detach().numpy()[0][:, 2:-2], 1e-12)
