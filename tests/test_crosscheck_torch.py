@@ -226,3 +226,23 @@ def test_layer_matrix_is_pytorchs_layer():
     m = layer_matrix(ws, tconv.weight.detach().numpy(), 8)
     ours = (m @ xs.numpy().ravel()).reshape(16, 16)
     np.testing.assert_allclose(ours[:, 2:-2], tconv(xs).detach().numpy()[0][:, 2:-2], 1e-12)
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: nn.Linear(300, 100), lambda: nn.Conv2d(3, 64, 5), lambda: nn.Conv1d(16, 32, 3)]
+)
+def test_default_bias(make):
+    from initmath.weights.samplers import bias
+
+    torch.manual_seed(4)
+    layer = make()
+    w, b = layer.weight.detach(), layer.bias.detach()
+    fan_in, _ = initmath.fans(tuple(w.shape))
+    # PyTorch draws the weight, then the bias with bound 1/sqrt(fan_in): redraw both
+    torch.manual_seed(4)
+    torch.empty(w.shape).uniform_(-initmath.bound(tuple(w.shape), "standard"), 1.0)
+    bound = 1 / math.sqrt(fan_in)
+    ref = torch.empty(b.shape).uniform_(-bound, bound)
+    np.testing.assert_array_equal(b.numpy(), ref.numpy())
+    ours = bias(b.shape[0], fan_in, rng=0)
+    assert float(np.abs(ours).max()) <= bound

@@ -10,13 +10,13 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from ..core.checks import choice, shape_tuple
+from ..core.checks import choice, nonnegative_real, shape_tuple
 from . import distributions as dist
 from .schemes import Distribution, Layout, Mode, Scheme, resolve_gain, weight_std
 from .shapes import FanConvention, WeightShape, matrix_shape
 from .torch_gain import ActivationSpec
 
-__all__ = ["RNGLike", "as_generator", "init"]
+__all__ = ["BIAS_FRAMEWORKS", "RNGLike", "as_generator", "bias", "init"]
 
 #: What ``rng`` accepts: ``None`` (fresh OS entropy), an integer seed, or a Generator.
 RNGLike = None | int | np.random.Generator
@@ -161,6 +161,65 @@ def init(
             "use a smaller gain or a wider dtype"
         )
     return out
+
+
+#: Frameworks whose default bias :func:`bias` draws.
+BIAS_FRAMEWORKS: tuple[str, ...] = ("torch", "keras", "jax")
+
+
+def bias(
+    shape: int | Sequence[int],
+    fan_in: float | None = None,
+    *,
+    framework: str = "torch",
+    rng: RNGLike = None,
+    dtype: npt.DTypeLike = np.float64,
+) -> np.ndarray:
+    """A layer's default bias, as each framework draws it.
+
+    ``"torch"``: :math:`U(-1/\\sqrt{\\mathrm{fan_{in}}}, 1/\\sqrt{\\mathrm{fan_{in}}})` with the
+    weight's fan-in, variance :math:`1/(3\\,\\mathrm{fan_{in}})` (``nn.Linear`` and
+    ``nn.ConvNd``'s ``reset_parameters``: ``bound = 1 / math.sqrt(fan_in) if fan_in > 0 else
+    0``; ``init.uniform_(self.bias, -bound, bound)``, PyTorch 2.13); ``"keras"``: zeros
+    (``Dense``/``Conv`` ``bias_initializer="zeros"``); ``"jax"``: zeros (Flax's
+    ``bias_init=initializers.zeros_init()``; JAX itself has no layers).
+
+    Parameters
+    ----------
+    shape : int or sequence of int
+        The bias's shape, usually ``(out_channels,)``; 0-d and zero-size allowed.
+    fan_in : float, optional
+        The weight's fan-in, needed (> 0; 0 gives PyTorch's zero bound) for ``"torch"``.
+    framework : {"torch", "keras", "jax"}
+    rng, dtype
+        As for :func:`init`.
+
+    Examples
+    --------
+    >>> b = bias(128, 256, rng=0)
+    >>> bool(abs(b).max() <= 1 / 16)
+    True
+    >>> bias(3, framework="keras")
+    array([0., 0., 0.])
+    """
+    dims = shape_tuple(
+        (shape,) if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool) else shape,
+        "shape",
+        min_ndim=0,
+        allow_zero=True,
+    )
+    fw = choice(framework, "framework", BIAS_FRAMEWORKS)
+    dt = _float_dtype(dtype)
+    if fw != "torch":
+        if fan_in is not None:
+            raise ValueError(f"framework {fw!r} draws zero biases and takes no fan_in")
+        return np.zeros(dims, dtype=dt)
+    if fan_in is None:
+        raise ValueError("framework 'torch' needs the weight's fan_in, got fan_in=None")
+    fi = nonnegative_real(fan_in, "fan_in")
+    bound = 1.0 / math.sqrt(fi) if fi > 0 else 0.0
+    gen = as_generator(rng)
+    return gen.uniform(-bound, bound, dims).astype(dt, copy=False)
 
 
 def _physical_memory() -> int:

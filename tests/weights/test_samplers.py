@@ -176,3 +176,26 @@ def test_all_distribution_scheme_combinations_are_covered():
 def test_orthogonal_needs_a_gain_scheme(scheme, distribution):
     with pytest.raises(ValueError, match="orthogonal"):
         initmath.init((4, 4), scheme, distribution=distribution)
+
+
+def test_bias_laws():
+    from scipy import stats
+
+    from initmath.weights.samplers import bias
+
+    b = bias(20000, 256, rng=5)
+    # PyTorch's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+    assert stats.kstest(b, stats.uniform(-1 / 16, 2 / 16).cdf).pvalue > 1e-3
+    assert float(np.abs(b).max()) <= 1 / 16
+    np.testing.assert_array_equal(bias(5, framework="keras"), np.zeros(5))
+    np.testing.assert_array_equal(bias((2, 0), framework="jax"), np.zeros((2, 0)))
+    np.testing.assert_array_equal(bias(4, 0, rng=0), np.zeros(4))  # PyTorch's bound 0
+    np.testing.assert_array_equal(bias(7, 9, rng=3), bias(7, 9, rng=3))
+    with pytest.raises(ValueError, match="fan_in"):
+        bias(4)
+    with pytest.raises(ValueError, match="takes no fan_in"):
+        bias(4, 16, framework="keras")
+    with pytest.raises(ValueError, match="framework"):
+        bias(4, 16, framework="flax")
+    with pytest.raises(TypeError, match="shape"):
+        bias(4.0, 16)
