@@ -469,8 +469,8 @@ def delta_orthogonal(
     >>> m = w[1, 1]
     >>> bool(np.allclose(m @ m.T, 4.0 * np.eye(4)))
     True
-    >>> np.count_nonzero(w) == np.count_nonzero(m) == 32
-    True
+    >>> int(np.count_nonzero(w)), int(np.count_nonzero(m))
+    (32, 32)
     """
     dims = _shape(shape, (3, 4, 5), "delta_orthogonal")
     s = nonnegative_real(scale, "scale")
