@@ -243,6 +243,8 @@ def constant(
     dt = _dtype(dtype)
     if value is None or isinstance(value, (str, bytes, bool, np.bool_)):
         raise TypeError(f"value must be a real number or array, got {value!r}")
+    if isinstance(value, (numbers.Real, np.floating)):
+        _finite(value, "value")  # 10**400 would become an object array
     try:
         v = np.asarray(value)
     except (TypeError, ValueError) as exc:  # ragged nested sequences
