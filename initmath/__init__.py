@@ -33,7 +33,21 @@ from typing import TYPE_CHECKING, Any
 
 from .theory.gains import CONVENTIONS, backward_gain, gain
 from .weights.distributions import DISTRIBUTIONS, truncated_normal_std
-from .weights.samplers import RNGLike, init
+from .weights.initializers import (
+    constant,
+    delta_orthogonal,
+    dirac,
+    eye,
+    normal,
+    ones,
+    orthogonal,
+    sparse,
+    trunc_normal,
+    truncated_normal,
+    uniform,
+    zeros,
+)
+from .weights.samplers import RNGLike, bias, init
 from .weights.schemes import MODES, SCHEMES, bound, std, variance
 from .weights.shapes import LAYOUTS, WeightShape, fans
 from .weights.torch_gain import ActivationSpec
@@ -103,12 +117,17 @@ __all__ = [
     "activation",
     "activation_names",
     "backward_gain",
+    "bias",
     "bound",
     "chi1",
+    "constant",
     "correlation_map",
     "critical_line",
+    "delta_orthogonal",
     "depth_scales",
     "derivative_moment",
+    "dirac",
+    "eye",
     "fans",
     "fixed_point",
     "formulas",
@@ -118,13 +137,21 @@ __all__ = [
     "length_map",
     "log_norm_moments",
     "moment",
+    "normal",
+    "ones",
+    "orthogonal",
     "predict",
     "register_activation",
     "simulate",
+    "sparse",
     "std",
+    "trunc_normal",
+    "truncated_normal",
     "truncated_normal_std",
+    "uniform",
     "variance",
     "verify",
+    "zeros",
 ]
 
 

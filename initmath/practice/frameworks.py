@@ -225,7 +225,7 @@ INITIALIZERS: dict[str, dict[str, Cell | None]] = {
         ),
         "jax": Cell(
             "orthogonal(scale=1.0)",
-            r"as Keras (``column_axis=-1``)",
+            "as Keras (`column_axis=-1`)",
             std=_scheme("lecun", "orthogonal"),
         ),
     },
