@@ -127,3 +127,34 @@ def test_registered_is_the_unbound_activation():
         registered("nope")
     with pytest.raises(TypeError, match="name must be a string"):
         registered(3)
+
+
+def test_mish_against_pytorch():
+    # torch.nn.functional.mish (PyTorch 2.13 in the venv, torch/nn/functional.py, line 2454:
+    # "Mish(x) = x * Tanh(Softplus(x))") in float64 and its autograd derivative: an independent
+    # implementation of phi and phi'.
+    torch = pytest.importorskip("torch")
+    act = initmath.activation("mish")
+    x = np.concatenate([np.linspace(-30, 30, 1201), [-700.0, -100.0, -1e-8, 1e-8, 100.0, 700.0]])
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    y = torch.nn.functional.mish(t)
+    (dy,) = torch.autograd.grad(y.sum(), t)
+    want, dwant = y.detach().numpy(), dy.numpy()
+    np.testing.assert_allclose(act.numpy(x), want, rtol=1e-14, atol=1e-300)
+    np.testing.assert_allclose(act.numpy_derivative(x), dwant, rtol=1e-13, atol=1e-300)
+    scalar = np.array([act.scalar(float(v)) for v in x])
+    np.testing.assert_allclose(scalar, want, rtol=1e-14, atol=1e-300)
+    assert act.numpy(np.array([0.0]))[0] == 0.0
+    assert act.numpy_derivative(np.array([0.0]))[0] == pytest.approx(0.6, rel=1e-15)  # tanh(ln 2)
+    assert act.citation == "misra2019"
+
+
+def test_mish_has_no_pytorch_gain_as_pytorch():
+    torch = pytest.importorskip("torch")
+    # torch/nn/init.py (PyTorch 2.13), line 244, in calculate_gain:
+    #     raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
+    with pytest.raises(ValueError, match="Unsupported nonlinearity mish"):
+        torch.nn.init.calculate_gain("mish")
+    with pytest.raises(ValueError, match="'mish' for convention 'torch'"):
+        initmath.gain("mish")
+    assert initmath.gain("mish", convention="exact") > 0

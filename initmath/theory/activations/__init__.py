@@ -252,6 +252,12 @@ def _builtin() -> dict[str, Activation]:
             description="sigmoid-weighted linear unit (swish)",
         ),
         Activation(
+            "mish",
+            x * sp.tanh(sp.log(1 + sp.exp(x))),
+            citation="misra2019",
+            description="self-regularized x tanh(softplus(x))",
+        ),
+        Activation(
             "lecun_tanh",
             sp.Rational(17159, 10000) * sp.tanh(sp.Rational(2, 3) * x),
             citation="lecun1998",

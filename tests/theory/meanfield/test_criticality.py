@@ -96,6 +96,7 @@ _HAS_LINE = {
     "selu": (0.0, 0.1, 2.0),
     "gelu": (),
     "silu": (),
+    "mish": (),  # like SiLU and GELU (checked: chi1 - 1 stays below 0 where q* is finite)
     "lecun_tanh": (0.0, 0.1, 2.0),
 }
 
