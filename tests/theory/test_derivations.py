@@ -37,6 +37,12 @@ def _selu_d(x):
     return SELU_LAMBDA * np.where(x < 0, SELU_ALPHA * np.exp(np.minimum(x, 0)), 1.0)
 
 
+def _sech2(s):
+    # sech(s)^2 = 4 e^{-2s} / (1 + e^{-2s})^2 for s >= 0, without cosh's overflow
+    e = np.exp(-2 * s)
+    return 4 * e / (1 + e) ** 2
+
+
 REFERENCE = {  # name: (phi, phi')
     "linear": (lambda x: x, lambda x: np.ones_like(x)),
     "relu": (lambda x: np.maximum(x, 0.0), lambda x: (x > 0) * 1.0),
@@ -53,6 +59,12 @@ REFERENCE = {  # name: (phi, phi')
     "silu": (
         lambda x: x * special.expit(x),
         lambda x: special.expit(x) * (1 + x * (1 - special.expit(x))),
+    ),
+    "mish": (  # x tanh(s), s = softplus(x) >= 0; phi' = tanh(s) + x sigmoid(x) sech(s)^2
+        lambda x: x * np.tanh(np.logaddexp(0.0, x)),
+        lambda x: (
+            np.tanh(np.logaddexp(0.0, x)) + x * special.expit(x) * _sech2(np.logaddexp(0.0, x))
+        ),
     ),
     "lecun_tanh": (
         lambda x: 1.7159 * np.tanh(2 * x / 3),
@@ -158,7 +170,9 @@ def test_piecewise_exponential_activations_are_exact(name):
     assert initmath.derivative_moment(name).exact
 
 
-@pytest.mark.parametrize("name", ["tanh", "sigmoid", "softplus", "gelu", "silu", "lecun_tanh"])
+@pytest.mark.parametrize(
+    "name", ["tanh", "sigmoid", "softplus", "gelu", "silu", "mish", "lecun_tanh"]
+)
 def test_smooth_activations_are_numeric(name):
     m = initmath.moment(name)
     assert not m.exact and m.expr is None and m.method == "numeric"

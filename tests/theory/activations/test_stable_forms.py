@@ -31,6 +31,8 @@ def _is_zero(e: sp.Expr) -> bool:
         return True
     if sp.simplify(e.rewrite(sp.erf)) == 0:
         return True
+    if sp.simplify(e.rewrite(sp.exp)) == 0:  # tanh(log(1 + e^x)) of mish: rational in e^x
+        return True
     return sp.simplify(sp.exp(e)) == 1  # e real, so e^e = 1 means e = 0
 
 
