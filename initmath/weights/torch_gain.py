@@ -158,7 +158,7 @@ def torch_gain(activation: ActivationSpec, param: float | None = None) -> float:
     Only the ReLU-family values follow from a calculation
     (:math:`E[\\mathrm{relu}(z)^2] = 1/2` for :math:`z\\sim N(0,1)`, so :math:`g=\\sqrt2`).
     PyTorch's tanh 5/3 and selu 3/4 were set by hand, and sigmoid 1 ignores the activation's
-    non-zero mean. PyTorch has no value for gelu, silu, elu or softplus, and neither does
+    non-zero mean. PyTorch has no value for gelu, silu, elu, softplus or mish, and neither does
     this convention. Unlike PyTorch, a negative slope is refused here.
 
     Raises
