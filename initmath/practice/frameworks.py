@@ -64,7 +64,7 @@ def _uniform_std(a: float, b: float) -> float:
 
 _NONE = None
 
-#: initializer -> {framework: Cell or None (the framework has none)}.
+#: For each initializer, each framework's :class:`Cell` (``None`` where it has none).
 INITIALIZERS: dict[str, dict[str, Cell | None]] = {
     "zeros": {
         "torch": Cell("zeros_", "0", std=_const(0.0)),

@@ -220,7 +220,7 @@ DEEPMIND_NF_GAINS: Mapping[str, float] = MappingProxyType(
     }
 )
 
-#: The sampling model the table is judged with: :math:`\hat\gamma = \bar V^{-1/2}`,
+#: The sampling model the table is judged with, :math:`\hat\gamma = \bar V^{-1/2}`,
 #: :math:`\bar V` the mean of the biased (``ddof=0``) variances of ``NF_SAMPLE_ROWS`` rows of
 #: ``NF_SAMPLE_ROW`` i.i.d. values :math:`\phi(z)` (``jnp.mean(jnp.var(phi(x), axis=1))``
 #: for ``x`` of shape (1024, 256), the estimate usually attributed to Brock et al. 2021).

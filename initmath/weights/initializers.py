@@ -525,9 +525,10 @@ def orthogonal(
 ) -> np.ndarray:
     """:math:`gQ` with orthonormal rows or columns of the matrix view (Saxe et al. 2014).
 
-    The tensor is viewed as a ``(rows, cols)`` matrix (:func:`initmath.weights.shapes.
-    matrix_shape`), filled with :func:`~initmath.weights.distributions.orthogonalize` of a
-    standard Gaussian of that shape and reshaped: :math:`QQ^\\top = I` if rows <= cols,
+    The tensor is viewed as a ``(rows, cols)`` matrix
+    (:func:`initmath.weights.shapes.matrix_shape`), filled with
+    :func:`~initmath.weights.distributions.orthogonalize` of a standard Gaussian of that
+    shape and reshaped: :math:`QQ^\\top = I` if rows <= cols,
     else :math:`Q^\\top Q = I`, times the gain.
 
     * ``layout="torch"``: PyTorch ``orthogonal_`` flattens to ``(shape[0],

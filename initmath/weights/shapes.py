@@ -233,7 +233,7 @@ class WeightShape:
 
     # -- the fans ----------------------------------------------------------------------
     def framework_fans(self) -> tuple[float, float]:
-        """The fans the layout's framework computes from :attr:`dims` alone.
+        """The fans the layout's framework computes from ``dims`` alone.
 
         PyTorch ``_calculate_fan_in_and_fan_out``: ``(dims[1]·rf, dims[0]·rf)``; Keras
         ``compute_fans``: ``(dims[-2]·rf, dims[-1]·rf)``, and 1 and ``n`` for 0-d and 1-d
