@@ -17,6 +17,7 @@ __all__ = [
     "available_memory",
     "choice",
     "fits_in_memory",
+    "float_dtype",
     "integer",
     "layer_widths",
     "nonnegative_real",
@@ -164,3 +165,17 @@ def fits_in_memory(need: int, what: str) -> None:
         raise ValueError(
             f"{what} need {size} of memory at once, more than the {have / 2**30:.3g} GiB available"
         )
+
+
+_FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+
+
+def float_dtype(dtype: object) -> np.dtype:
+    """``dtype`` as a NumPy dtype, requiring float16, float32 or float64 (else ``TypeError``)."""
+    try:
+        dt = np.dtype(dtype)  # type: ignore[call-overload]
+    except TypeError as exc:
+        raise TypeError(f"dtype must be a floating-point dtype, got {dtype!r}") from exc
+    if dt not in _FLOAT_DTYPES:
+        raise TypeError(f"dtype must be float16, float32 or float64, got {dtype!r}")
+    return dt

@@ -36,6 +36,7 @@ import numpy.typing as npt
 from ..core.checks import (
     choice,
     fits_in_memory,
+    float_dtype,
     integer,
     nonnegative_real,
     positive_real,
@@ -60,7 +61,6 @@ __all__ = [
     "zeros",
 ]
 
-_FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 _LAYOUTS = ("torch", "keras")
 _LAYOUT_ALIASES = {"jax": "keras"}
 # The largest |draw| of a normal, in standard deviations (probability below 1e-340 per
@@ -73,16 +73,6 @@ _REJECTION_MASS = 0.3
 
 
 # --- argument checks ----------------------------------------------------------------------
-
-
-def _dtype(dtype: npt.DTypeLike) -> np.dtype:
-    try:
-        dt = np.dtype(dtype)
-    except TypeError as exc:
-        raise TypeError(f"dtype must be a floating-point dtype, got {dtype!r}") from exc
-    if dt not in _FLOAT_DTYPES:
-        raise TypeError(f"dtype must be float16, float32 or float64, got {dtype!r}")
-    return dt
 
 
 def _shape(shape: object, ndims: Sequence[int] | None = None, who: str = "") -> tuple[int, ...]:
@@ -176,7 +166,7 @@ def zeros(shape: Sequence[int], *, dtype: npt.DTypeLike = np.float64) -> np.ndar
            [0., 0., 0.]])
     """
     dims = _shape(shape)
-    dt = _dtype(dtype)
+    dt = float_dtype(dtype)
     _memory(dims, dt, random=False)
     return np.zeros(dims, dtype=dt)
 
@@ -192,7 +182,7 @@ def ones(shape: Sequence[int], *, dtype: npt.DTypeLike = np.float64) -> np.ndarr
     array([1., 1., 1.], dtype=float32)
     """
     dims = _shape(shape)
-    dt = _dtype(dtype)
+    dt = float_dtype(dtype)
     _memory(dims, dt, random=False)
     return np.ones(dims, dtype=dt)
 
@@ -240,7 +230,7 @@ def constant(
            [1., 2., 3.]])
     """
     dims = _shape(shape)
-    dt = _dtype(dtype)
+    dt = float_dtype(dtype)
     if value is None or isinstance(value, (str, bytes, bool, np.bool_)):
         raise TypeError(f"value must be a real number or array, got {value!r}")
     if isinstance(value, (numbers.Real, np.floating)):
@@ -317,7 +307,7 @@ def eye(
     """
     dims = _shape(shape, (2,), "eye")
     g = _finite(gain, "gain")
-    dt = _dtype(dtype)
+    dt = float_dtype(dtype)
     _fits(abs(g), dt, f"eye with gain={gain!r}")
     _nonzero_in(g, dt, f"gain={gain!r}")
     _memory(dims, dt, random=False)
@@ -389,7 +379,7 @@ def dirac(
     dims = _shape(shape, (3, 4, 5), "dirac")
     g = integer(groups, "groups", minimum=1)
     lay = _layout(layout)
-    dt = _dtype(dtype)
+    dt = float_dtype(dtype)
     torch_dims = dims if lay == "torch" else (dims[-1], dims[-2], *dims[:-2])
     out_ch, in_ch, kernel = torch_dims[0], torch_dims[1], torch_dims[2:]
     if out_ch % g != 0:
@@ -486,7 +476,7 @@ def delta_orthogonal(
             f"got {column_axis!r}"
         )
     lay = _layout(layout)
-    dt = _dtype(dtype)
+    dt = float_dtype(dtype)
     if lay == "keras":
         kernel, in_ch, out_ch = dims[:-2], dims[-2], dims[-1]
     else:
@@ -574,7 +564,7 @@ def orthogonal(
         raise ValueError(f"orthogonal takes a shape of at least 2 dimensions, got shape={dims!r}")
     g = nonnegative_real(gain, "gain")
     lay = _layout(layout)
-    dt = _dtype(dtype)
+    dt = float_dtype(dtype)
     _fits(g, dt, f"orthogonal with gain={gain!r}")
     _nonzero_in(g, dt, f"gain={gain!r}")
     _memory(dims, dt, random=True)
@@ -637,7 +627,7 @@ def sparse(
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"sparsity must be in [0, 1], got {sparsity!r}")
     sigma = nonnegative_real(std, "std")
-    dt = _dtype(dtype)
+    dt = float_dtype(dtype)
     _fits(_NORMAL_REACH * sigma, dt, f"sparse with std={std!r}")
     _nonzero_in(sigma, dt, f"std={std!r}")
     _memory(dims, dt, random=True)
@@ -704,7 +694,7 @@ def uniform(
         raise ValueError(f"uniform needs a <= b, got a={a!r}, b={b!r}")
     if not math.isfinite(hi - lo):
         raise ValueError(f"uniform's width b - a overflows float64 (a={a!r}, b={b!r})")
-    dt = _dtype(dtype)
+    dt = float_dtype(dtype)
     _fits(max(abs(lo), abs(hi)), dt, f"uniform with a={a!r}, b={b!r}")
     _memory(dims, dt, random=True)
     gen = as_generator(rng)
@@ -758,7 +748,7 @@ def normal(
     dims = _shape(shape)
     mu = _finite(mean, "mean")
     sigma = nonnegative_real(std, "std")
-    dt = _dtype(dtype)
+    dt = float_dtype(dtype)
     _fits(abs(mu) + _NORMAL_REACH * sigma, dt, f"normal with mean={mean!r}, std={std!r}")
     _nonzero_in(sigma, dt, f"std={std!r}")
     _memory(dims, dt, random=True)
@@ -886,7 +876,7 @@ def trunc_normal(
     hi = _finite(b, "b")
     if lo > hi:
         raise ValueError(f"trunc_normal needs a <= b, got a={a!r}, b={b!r}")
-    dt = _dtype(dtype)
+    dt = float_dtype(dtype)
     _fits(max(abs(lo), abs(hi)), dt, f"trunc_normal with a={a!r}, b={b!r}")
     _memory(dims, dt, random=True)
     gen = as_generator(rng)
@@ -986,7 +976,7 @@ def truncated_normal(
         raise ValueError(
             f"truncated_normal needs lower < upper, got lower={lower!r}, upper={upper!r}"
         )
-    dt = _dtype(dtype)
+    dt = float_dtype(dtype)
     reach = max(abs(mu + s * lo), abs(mu + s * hi))
     _fits(reach, dt, f"truncated_normal with mean={mean!r}, stddev={stddev!r}")
     _nonzero_in(s, dt, f"stddev={stddev!r}")

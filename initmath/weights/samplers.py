@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from ..core.checks import choice, nonnegative_real, shape_tuple
+from ..core.checks import choice, float_dtype, nonnegative_real, shape_tuple
 from . import distributions as dist
 from .schemes import Distribution, Layout, Mode, Scheme, resolve_gain, weight_std
 from .shapes import FanConvention, WeightShape, matrix_shape
@@ -20,8 +20,6 @@ __all__ = ["BIAS_FRAMEWORKS", "RNGLike", "as_generator", "bias", "init"]
 
 #: What ``rng`` accepts: ``None`` (fresh OS entropy), an integer seed, or a Generator.
 RNGLike = None | int | np.random.Generator
-
-_FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 
 
 def as_generator(rng: RNGLike) -> np.random.Generator:
@@ -35,16 +33,6 @@ def as_generator(rng: RNGLike) -> np.random.Generator:
             raise ValueError(f"rng seed must be >= 0, got {rng!r}")
         return np.random.default_rng(int(rng))
     raise TypeError(f"rng must be None, an int seed or a numpy.random.Generator, got {rng!r}")
-
-
-def _float_dtype(dtype: npt.DTypeLike) -> np.dtype:
-    try:
-        dt = np.dtype(dtype)
-    except TypeError as exc:
-        raise TypeError(f"dtype must be a floating-point dtype, got {dtype!r}") from exc
-    if dt not in _FLOAT_DTYPES:
-        raise TypeError(f"dtype must be float16, float32 or float64, got {dtype!r}")
-    return dt
 
 
 def init(
@@ -124,7 +112,7 @@ def init(
     """
     raw = shape.dims if isinstance(shape, WeightShape) else shape
     dims = shape_tuple(raw, "shape", min_ndim=0, allow_zero=True)
-    dt = _float_dtype(dtype)
+    dt = float_dtype(dtype)
     empty = math.prod(dims) == 0
     # Validate everything before consuming any randomness or allocating.
     sigma = weight_std(
@@ -209,7 +197,7 @@ def bias(
         allow_zero=True,
     )
     fw = choice(framework, "framework", BIAS_FRAMEWORKS)
-    dt = _float_dtype(dtype)
+    dt = float_dtype(dtype)
     if fw != "torch":
         if fan_in is not None:
             raise ValueError(f"framework {fw!r} draws zero biases and takes no fan_in")
