@@ -1,5 +1,13 @@
 """Command line: ``python -m initmath verify`` checks every formula against simulation.
 
+``verify [NAME ...] [--select PATTERN ...] [--json]``: the formulas named, else those whose
+name matches a ``--select`` pattern (a shell-style wildcard matched against the whole name,
+``relu.*`` or ``*.variance``; a pattern without wildcards matches every name that contains
+it), else all. ``--json`` prints, instead of the table, a JSON list with one object per
+check and the keys ``name``, ``prediction``, ``estimate``, ``se``, ``z``, ``passed`` (and
+``quantity``, ``layer``, ``level``, ``note``); a value that is not a finite number (an
+estimate from exploded networks) is ``null``, never a made-up number.
+
 Exit status: 0 if every check passed, 1 if one failed, 2 for an error (a bad argument, an
 unknown formula, standard output closed or broken), 130 when interrupted. An error is one
 line on standard error, ``initmath: error: ...``, never a traceback.
@@ -8,6 +16,8 @@ line on standard error, ``initmath: error: ...``, never a traceback.
 from __future__ import annotations
 
 import argparse
+import fnmatch
+import json
 import math
 import os
 import sys
@@ -76,6 +86,15 @@ def _verify(args: argparse.Namespace) -> int:
     from .practice.verification import CHECKS, LEVEL, verify
 
     names = args.formulas or list(CHECKS)
+    if args.select:
+        if args.formulas:
+            _fail("give formula names or --select patterns, not both")
+        names = [n for n in CHECKS if any(_matches(n, p) for p in args.select)]
+        if not names:
+            _fail(
+                f"--select {' '.join(map(repr, args.select))} matches no formula; "
+                f"checked formulas: {', '.join(CHECKS)}"
+            )
     unknown = [n for n in names if n not in CHECKS]
     if unknown:
         unchecked = [n for n in unknown if n in formulas]
@@ -117,6 +136,25 @@ def _verify(args: argparse.Namespace) -> int:
     if progress:
         progress(len(names), len(names), "done")
         sys.stderr.write("\n")
+    failed = [r.name for r in results if not r.passed]
+    if args.json:
+        rows = [
+            {
+                "name": r.name,
+                "prediction": _finite(r.predicted),
+                "estimate": _finite(r.estimate),
+                "se": _finite(r.se),
+                "z": _finite(r.z),
+                "passed": bool(r.passed),
+                "quantity": r.quantity,
+                "layer": int(r.layer),
+                "level": float(r.level),
+                "note": r.note,
+            }
+            for r in results
+        ]
+        _write(json.dumps(rows, indent=1, allow_nan=False) + "\n")
+        return 1 if failed else 0
     header = (
         f"{'formula':<26} {'qty':<4} {'layer':>5} {'prediction':>12} {'estimate':>12} "
         f"{'± se':>10} {'z':>7}  verdict"
@@ -128,7 +166,6 @@ def _verify(args: argparse.Namespace) -> int:
             f"{r.name:<26} {r.quantity:<4} {r.layer:>5} {r.predicted:>12.6g} "
             f"{r.estimate:>12.6g} {r.se:>10.2g} {r.z:>+7.2f}  {verdict}"
         )
-    failed = [r.name for r in results if not r.passed]
     level = args.level if args.level is not None else LEVEL
     lines.append(
         f"\n{len(results) - len(failed)} passed, {len(failed)} failed "
@@ -136,6 +173,19 @@ def _verify(args: argparse.Namespace) -> int:
     )
     _write("\n".join(lines) + "\n")
     return 1 if failed else 0
+
+
+def _matches(name: str, pattern: str) -> bool:
+    """``--select``: a wildcard pattern matches the whole name, a plain one any part of it."""
+    if any(c in pattern for c in "*?["):
+        return fnmatch.fnmatchcase(name, pattern)
+    return pattern in name
+
+
+def _finite(value: float) -> float | None:
+    """A float for JSON, or None (``null``) for an infinite or NaN one."""
+    value = float(value)
+    return value if math.isfinite(value) else None
 
 
 def _write(text: str) -> None:
@@ -173,6 +223,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--level", type=_level, default=None, help="two-sided test level, in (0, 1) (0.001)"
     )
     v.add_argument("--threads", type=_integer(1, "--threads"), default=None, help="Numba threads")
+    v.add_argument(
+        "--select",
+        action="append",
+        metavar="PATTERN",
+        default=[],
+        help="only formulas whose name matches (wildcards * ? [...], else a substring); "
+        "may be repeated",
+    )
+    v.add_argument(
+        "--json", action="store_true", help="print a JSON list of rows instead of the table"
+    )
     v.add_argument("--no-progress", action="store_true", help="no progress bar")
     v.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)

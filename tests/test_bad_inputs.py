@@ -1394,6 +1394,8 @@ CLI_CASES = [
     pytest.param(
         ["verify", "relu.mean", "--threads", "100000"], "--threads", id="threads_too_many"
     ),
+    pytest.param(["verify", "--select", "zzz*"], "zzz*", id="select_matches_nothing"),
+    pytest.param(["verify", "relu.mean", "--select", "relu"], "not both", id="select_and_names"),
     pytest.param(["verify", "--nonsense"], "--nonsense", id="unknown_option"),
     pytest.param(["frobnicate"], "frobnicate", id="unknown_command"),
     pytest.param([], "command", id="no_command"),

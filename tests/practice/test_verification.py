@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import subprocess
 import sys
 from statistics import NormalDist
@@ -86,6 +88,45 @@ def test_cli_table_and_exit_status():
     assert bad.returncode == 1 and "FAIL" in bad.stdout
     unknown = _cli("no.such.formula")
     assert unknown.returncode == 2
+
+
+def test_cli_json_rows_are_the_verifications():
+    out = _cli("--select", "relu.*", "--json", "--networks", "200", "--seed", "3")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    # the wildcard matches whole names: relu.* and not leaky_relu.*
+    assert [r["name"] for r in rows] == [n for n in CHECKS if n.startswith("relu.")]
+    for row in rows:
+        assert {"name", "prediction", "estimate", "se", "z", "passed"} <= set(row)
+        v = verify(row["name"], n_networks=200, seed=3)
+        assert (row["prediction"], row["estimate"], row["se"], row["z"], row["passed"]) == (
+            v.predicted,
+            v.estimate,
+            v.se,
+            v.z,
+            v.passed,
+        )
+        assert row["z"] == pytest.approx((row["estimate"] - row["prediction"]) / row["se"])
+    # a plain pattern is a substring; a failing check fails the exit status in JSON too
+    bad = _cli("--select", "lecun", "--json", "--networks", "200", "--level", "0.999")
+    assert bad.returncode == 1
+    assert [(r["name"], r["passed"]) for r in json.loads(bad.stdout)] == [("lecun.variance", False)]
+
+
+def test_cli_json_writes_null_for_values_that_are_not_numbers(monkeypatch, capsys):
+    # an exploded check has no finite estimate: JSON says null (NaN is not JSON)
+    from initmath.__main__ import main
+    from initmath.practice import verification
+
+    def exploded(name, **kwargs):
+        nan = math.nan
+        return verification.Verification(name, "q", 3, 2.0, nan, nan, nan, False, 0.001, "exploded")
+
+    monkeypatch.setattr(verification, "verify", exploded)
+    assert main(["verify", "he.variance", "--json", "--no-progress"]) == 1
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["estimate"] is None and row["se"] is None and row["z"] is None
+    assert row["prediction"] == 2.0 and row["passed"] is False and row["note"] == "exploded"
 
 
 @pytest.mark.parametrize("progress", ["x", 3])
