@@ -53,7 +53,7 @@ from .weights.shapes import LAYOUTS, WeightShape, fans
 from .weights.torch_gain import ActivationSpec
 
 if TYPE_CHECKING:
-    from .engine.network import Network
+    from .engine.network import Network, Residual
     from .engine.simulation import SimulationResult, simulate
     from .practice.registry import Formula, formulas
     from .practice.verification import Verification, predict, verify
@@ -83,6 +83,7 @@ _LAZY = {
     "Formula": "practice.registry",
     "formulas": "practice.registry",
     "Network": "engine.network",
+    "Residual": "engine.network",
     "simulate": "engine.simulation",
     "SimulationResult": "engine.simulation",
     "predict": "practice.verification",
@@ -110,6 +111,7 @@ __all__ = [
     "Moment",
     "Network",
     "RNGLike",
+    "Residual",
     "SimulationResult",
     "Verification",
     "WeightShape",

@@ -16,6 +16,7 @@ import numpy as np
 __all__ = [
     "available_memory",
     "choice",
+    "finite_real",
     "fits_in_memory",
     "float_dtype",
     "integer",
@@ -70,6 +71,11 @@ def _real(value: object, name: str) -> float:
     if math.isnan(x) or math.isinf(x):
         raise ValueError(f"{name} must be finite, got {value!r}")
     return x
+
+
+def finite_real(value: object, name: str) -> float:
+    """Return ``value`` as a float, requiring a finite real number (not a bool)."""
+    return _real(value, name)
 
 
 def positive_real(value: object, name: str) -> float:

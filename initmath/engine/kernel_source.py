@@ -80,6 +80,14 @@ from initmath.engine.kernel_draws import (
     pre_activations,
     pull_back,
 )
+from initmath.engine.kernel_skips import (
+    WAITING_NONE,
+    add_pending,
+    add_skip,
+    has_skips,
+    hold,
+    scale_rows,
+)
 from initmath.engine.kernel_source import (
     AFTER_NAN,
     AFTER_OVERFLOW,
@@ -142,25 +150,29 @@ def back_activate(z, back, p):
 
 @numba.njit(cache=True, nogil=True)
 def network(widths, n_inputs, stream, k0, k1, dist, scales, cut, bias_std, input_std,
-            backward, hist_ranges, params, q_out, mean_out, grad_out, status, hist):
+            skip, alpha, backward, hist_ranges, params, q_out, mean_out, grad_out, status,
+            hist):
     """One network on its own stream: its rows of q/mean/grad, its status codes
     status[0 (q) | 1 (mean) | 2 (grad), layer] and its thread's histograms, by the steps
-    of initmath.engine.kernel_draws and initmath.engine.kernel_checks.
+    of initmath.engine.kernel_draws, kernel_checks and (skips) kernel_skips.
 
     A separate (serial) function: inside the parallel kernel Numba's array analysis
     would assume every layer's buffers have the first layer's shape.
     """
     n_layers = widths.size - 1
+    residual = has_skips(skip)
+    keep = backward or residual
     a, pos = network_input(k0, k1, stream, widths[0], n_inputs, input_std)
     nonzero = True  # the layer's input is not all exactly zero
     tainted = False  # an earlier layer underflowed: a zero may be a lost tiny value
     layer_pos = np.empty(n_layers, np.int64)
-    zs = np.empty((n_layers if backward else 1, max_width(widths), n_inputs))
+    zs = np.empty((n_layers if keep else 1, max_width(widths), n_inputs))
     for layer in range(n_layers):
         layer_pos[layer] = pos
         z, pos = pre_activations(k0, k1, stream, pos, dist, scales[layer], cut, bias_std, a,
                                  widths[layer + 1])
-        nonzero = nonzero or bias_std > 0.0
+        skipped = residual and add_skip(z, layer, skip, alpha, zs)
+        nonzero = nonzero or bias_std > 0.0 or skipped
         code = check_forward(z, layer, nonzero or tainted, q_out, status)
         tainted = tainted or code == UNDERFLOW
         if blown_up(code):
@@ -168,41 +180,52 @@ def network(widths, n_inputs, stream, k0, k1, dist, scales, cut, bias_std, input
         a, total, nonzero = activate(z, params)
         if check_activations(z, a, total, layer, hist_ranges, mean_out, status, hist):
             return
-        if backward:
+        if keep:
             zs[layer, : z.shape[0], :] = z
     if not backward:
         return
     # Backward: the weights are regenerated from their stream positions, not stored; the
-    # true gradient is delta * 2**e.
+    # true gradient is delta * 2**e. A block end's gradient waits in pending until the pass
+    # reaches the layer its skip comes from.
     delta = output_gradient(k0, k1, stream, pos, widths[n_layers], n_inputs)
     e = 0
     tainted = False
+    pending = np.empty((n_layers if residual else 1, max_width(widths), n_inputs))
+    pending_e = np.full(n_layers, WAITING_NONE, np.int64)
     for layer in range(n_layers - 1, -1, -1):
         code = check_gradient(delta, e, layer, tainted, hist_ranges, grad_out, status, hist)
         tainted = tainted or code == UNDERFLOW
         if blown_up(code) or layer == 0:
             return
+        if residual:
+            hold(delta, e, layer, skip, pending, pending_e)
         back = pull_back(k0, k1, stream, layer_pos[layer], dist, scales[layer], cut, delta,
                          widths[layer])
+        if residual:
+            scale_rows(back, alpha[layer])
         delta, big, finite = back_activate(zs[layer - 1], back, params)
+        if residual:
+            e, big, finite = add_pending(delta, e, big, finite, layer - 1, pending, pending_e)
         e += rescale(delta, big, finite)
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
 def run(widths, n_inputs, first, count, k0, k1, dist, scales, cut, bias_std, input_std,
-        backward, hist_ranges, params, q_out, mean_out, grad_out, status, hist):
+        skip, alpha, backward, hist_ranges, params, q_out, mean_out, grad_out, status, hist):
     """Simulate networks first .. first + count - 1 (network i uses stream i; first is a
     uint64, so every stream index below 2**64 is reachable).
 
     q_out, mean_out, grad_out: (count, L) per-network means over units and inputs of z^2,
     phi(z) and delta^2. status: (count, 3, L) int8 codes (OK, OVERFLOW, NAN, UNDERFLOW,
     AFTER_OVERFLOW, AFTER_NAN) of q, mean and grad; only values with code OK are estimates.
+    skip, alpha: per layer, the 0-based layer whose pre-activations it adds (-1: none) and
+    the multiplier of its W x + b.
     hist: (threads, 3, L, nbins) counts of z, phi(z), delta in hist_ranges[k] = (lo, hi);
     integer counts, so summing the threads' rows is exact whatever the scheduling.
     """
     for i in numba.prange(count):
         tid = numba.get_thread_id()
         network(widths, n_inputs, first + np.uint64(i), k0, k1, dist, scales, cut, bias_std,
-                input_std, backward, hist_ranges, params, q_out[i], mean_out[i], grad_out[i],
-                status[i], hist[tid])
+                input_std, skip, alpha, backward, hist_ranges, params, q_out[i], mean_out[i],
+                grad_out[i], status[i], hist[tid])
 '''

@@ -69,7 +69,7 @@ DIST_CODES = {
 _NUMBA_CONFIG: Any = numba.config
 
 #: Version of this generator (part of every kernel's digest).
-_GENERATOR = "initmath.engine.kernels 3"
+_GENERATOR = "initmath.engine.kernels 4"
 
 _MODULES: dict[str, ModuleType] = {}
 _LOCK = threading.RLock()
@@ -194,6 +194,8 @@ def _warm_up(run: Any) -> None:
         2.0,
         0.0,
         1.0,
+        np.full(layers, -1, dtype=np.int64),
+        np.ones(layers),
         True,
         np.array([[-5.0, 5.0]] * 3),
         np.zeros(1),

@@ -19,10 +19,20 @@ builds one with :func:`as_network`.
 
 Layers are objects of a layer kind (:class:`Dense` for now). A new kind is added here, with
 its variance map, and the consumers dispatch on it.
+
+Residual networks (:class:`Residual`, the ``residual`` option) are Dense layers with a skip:
+the last layer of each residual branch adds the pre-activations of the layer before the
+branch, :math:`z^{e} = z^{s} + \alpha (W^{e} x^{e-1} + b^{e})`
+(:attr:`Dense.skip`, :attr:`Dense.alpha`).
+
+>>> res = initmath.Network([64] * 8, "relu", residual=initmath.Residual(layers=2, alpha=0.5))
+>>> [layer.skip for layer in res.layers], res.blocks
+([None, None, 1, None, 3, None, 5], 3)
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,14 +40,75 @@ from typing import Any, TypedDict, Unpack, cast
 
 import numpy as np
 
-from ..core.checks import choice, layer_widths, nonnegative_real, positive_real
+from ..core.checks import (
+    choice,
+    finite_real,
+    integer,
+    layer_widths,
+    nonnegative_real,
+    positive_real,
+)
 from ..theory.activations import Activation, registered
 from ..theory.activations import activation as get_activation
 from ..weights.distributions import DISTRIBUTIONS, truncated_normal_std
 from ..weights.schemes import SCHEME_ALIASES, SCHEMES, Distribution, Mode, Scheme, bound
 from ..weights.schemes import std as scheme_std
 
-__all__ = ["Dense", "Network", "NetworkOptions", "as_network"]
+__all__ = ["RESIDUAL_INITS", "Dense", "Network", "NetworkOptions", "Residual", "as_network"]
+
+#: The initializations of a residual network's branches (:attr:`Residual.init`).
+RESIDUAL_INITS: tuple[str, ...] = ("plain", "fixup")
+
+
+@dataclass(frozen=True)
+class Residual:
+    r"""Residual blocks, pre-activation ordering, over the layers of a :class:`Network`.
+
+    Layer 1 is the stem; the layers after it form blocks of ``layers`` (:math:`m`) layers.
+    Block :math:`k` starts from the stream :math:`h_{k-1}` (the pre-activations of the layer
+    before it, :math:`h_0 = z^1`) and computes the branch
+    :math:`F(h) = W_m\,\phi(\cdots W_1\,\phi(h))` (biases included), then
+
+    .. math::
+
+        h_k = h_{k-1} + \alpha\, F(h_{k-1}),
+
+    the ordering of He et al. (2016, "identity mappings"): the skip carries pre-activations,
+    each branch starts with the nonlinearity and ends with a weight layer. With ``B``
+    blocks the network has :math:`1 + B m` layers, and the widths at the block ends (the
+    stream) equal ``widths[1]``.
+
+    Parameters
+    ----------
+    layers : int
+        :math:`m \ge 1`, the weight layers of each branch.
+    alpha : float
+        The branch multiplier :math:`\alpha` (finite): 1 for a plain ResNet,
+        :math:`1/\sqrt{B}` for branch scaling, 0 for SkipInit (De and Smith 2020) and
+        ReZero (Bachlechner et al. 2021), whose branches are multiplied by a learned scalar
+        initialized at 0.
+    init : {"plain", "fixup"}
+        ``"plain"``: every layer from the network's scheme. ``"fixup"`` (Zhang et al. 2019,
+        needs :math:`m \ge 2`): the branch layers from the scheme with their weights
+        multiplied by :math:`B^{-1/(2m-2)}`, the last layer of each branch zero.
+    """
+
+    layers: int = 2
+    alpha: float = 1.0
+    init: str = "plain"
+
+    def __post_init__(self) -> None:
+        m = integer(self.layers, "layers", 1)
+        alpha = finite_real(self.alpha, "alpha")
+        init = choice(self.init, "init", RESIDUAL_INITS)
+        if init == "fixup" and m < 2:
+            raise ValueError(
+                f"Fixup needs branches of at least 2 layers (its scale is B^(-1/(2m-2))), "
+                f"got layers={self.layers!r}"
+            )
+        object.__setattr__(self, "layers", m)
+        object.__setattr__(self, "alpha", alpha)
+        object.__setattr__(self, "init", init)
 
 
 class NetworkOptions(TypedDict, total=False):
@@ -53,6 +124,7 @@ class NetworkOptions(TypedDict, total=False):
     std: float | None
     bias_std: float
     input_std: float
+    residual: Residual | None
 
 
 #: The defaults of :class:`NetworkOptions`.
@@ -64,6 +136,7 @@ DEFAULTS: Mapping[str, Any] = {
     "std": None,
     "bias_std": 0.0,
     "input_std": 1.0,
+    "residual": None,
 }
 
 
@@ -81,12 +154,19 @@ class Dense:
     scale : float
         The distribution's scale parameter: the std (normal), the half-width (uniform), the
         underlying normal's std (truncated normal) or the gain (orthogonal).
+    skip : int or None
+        In a residual network, the (1-based) layer whose pre-activations this layer adds:
+        :math:`z = z^{\text{skip}} + \alpha (W x + b)`; None: no skip.
+    alpha : float
+        The multiplier :math:`\alpha` of :math:`W x + b` (1 without a skip).
     """
 
     n_in: int
     n_out: int
     variance: float
     scale: float
+    skip: int | None = None
+    alpha: float = 1.0
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -122,6 +202,8 @@ class Network:
         The fixed std of scheme ``"fixed"`` (alias ``"normal"``).
     bias_std, input_std : float
         Standard deviations of the biases (>= 0) and of the inputs (> 0).
+    residual : Residual, optional
+        Residual blocks over the layers (:class:`Residual`); None: a plain stack.
 
     Raises
     ------
@@ -135,7 +217,8 @@ class Network:
     scheme, distribution, gain, mode, std, bias_std, input_std
         The canonical values (aliases resolved).
     layers : tuple of Dense
-        One per layer, with its weight variance and distribution scale.
+        One per layer, with its weight variance and distribution scale (and, residual, its
+        skip).
     """
 
     widths: tuple[int, ...]
@@ -147,6 +230,7 @@ class Network:
     std: float | None
     bias_std: float
     input_std: float
+    residual: Residual | None
     layers: tuple[Dense, ...]
 
     def __init__(
@@ -170,10 +254,15 @@ class Network:
             fixed = nonnegative_real(fixed, "std")
         bias = nonnegative_real(opts["bias_std"], "bias_std")
         inp = positive_real(opts["input_std"], "input_std")
+        res = opts["residual"]
+        if res is not None and not isinstance(res, Residual):
+            raise TypeError(f"residual must be None or a Residual, got {res!r}")
         layers = tuple(
             _dense(n_in, n_out, sch, dist, gain, mode, fixed)
             for n_in, n_out in zip(ws[:-1], ws[1:], strict=True)
         )
+        if res is not None:
+            layers = _residual_layers(ws, layers, res)
         for name, value in (
             ("widths", ws),
             ("activation", act),
@@ -184,6 +273,7 @@ class Network:
             ("std", fixed),
             ("bias_std", bias),
             ("input_std", inp),
+            ("residual", res),
             ("layers", layers),
         ):
             object.__setattr__(self, name, value)
@@ -192,6 +282,24 @@ class Network:
     def depth(self) -> int:
         """:math:`L`, the number of layers."""
         return len(self.layers)
+
+    @property
+    def blocks(self) -> int:
+        """:math:`B`, the number of residual blocks (0 for a plain stack)."""
+        return 0 if self.residual is None else (self.depth - 1) // self.residual.layers
+
+    def require_plain(self, what: str) -> None:
+        """Refuse a residual network where ``what`` (a consumer) handles only plain stacks.
+
+        Raises
+        ------
+        ValueError
+            If :attr:`residual` is set.
+        """
+        if self.residual is not None:
+            raise ValueError(
+                f"{what} takes plain stacks only, got a network with residual={self.residual!r}"
+            )
 
     @property
     def variances(self) -> tuple[float, ...]:
@@ -228,6 +336,7 @@ class Network:
             std=self.std,
             bias_std=self.bias_std,
             input_std=self.input_std,
+            residual=self.residual,
         )
 
     def replace(self, **changes: Any) -> Network:
@@ -276,6 +385,43 @@ def _dense(
     else:
         scale = s
     return Dense(n_in, n_out, s * s, scale)
+
+
+def _residual_layers(
+    ws: tuple[int, ...], layers: tuple[Dense, ...], res: Residual
+) -> tuple[Dense, ...]:
+    """The layers of a residual network: skips, multipliers and (Fixup) scaled weights."""
+    m, depth = res.layers, len(layers)
+    if depth < 1 + m or (depth - 1) % m:
+        raise ValueError(
+            f"a residual network has a stem layer and blocks of residual.layers={m} layers, "
+            f"so 1 + B*{m} layers; got widths={list(ws)!r} ({depth} layers)"
+        )
+    ends = range(1 + m, depth + 1, m)  # 1-based block ends
+    wrong = [e for e in ends if ws[e] != ws[1]]
+    if wrong:
+        raise ValueError(
+            f"the widths at the ends of residual blocks must equal the stream's width "
+            f"widths[1]={ws[1]}, got widths[{wrong[0]}]={ws[wrong[0]]} (widths={list(ws)!r})"
+        )
+    blocks = (depth - 1) // m
+    # Fixup: weights times B**(-1/(2m-2)), so variances times B**(-1/(m-1))
+    factor = blocks ** (-1.0 / (2 * m - 2)) if res.init == "fixup" else 1.0
+    out = [layers[0]]
+    for k in range(2, depth + 1):  # 1-based layer k, in the branch of its block
+        layer = layers[k - 1]
+        end = (k - 1) % m == 0
+        f = 0.0 if (end and res.init == "fixup") else factor
+        out.append(
+            dataclasses.replace(
+                layer,
+                variance=layer.variance * f * f,
+                scale=layer.scale * f,
+                skip=k - m if end else None,
+                alpha=res.alpha if end else 1.0,
+            )
+        )
+    return tuple(out)
 
 
 def as_network(

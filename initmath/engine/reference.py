@@ -12,6 +12,10 @@ It serves two purposes: an independent check of the Numba engine (the two agree
 statistically, not bit for bit, since they draw from different random streams) and the
 baseline of the engine's benchmark (``benchmarks/bench_engine.py``).
 
+Residual networks (:class:`~initmath.engine.network.Residual`) are simulated as the engine
+does: a block end adds the stored pre-activations of its skip's source, and its gradient
+joins that layer's on the way back.
+
 Differences from :func:`initmath.simulate`: only the ``"normal"`` and ``"uniform"``
 distributions, no histograms or means, and the result is a plain dict. Explosions, NaNs and
 underflows are detected and reported as the engine does (the same thresholds,
@@ -234,10 +238,13 @@ def simulate_numpy(
     bias_std, input_std = net.bias_std, net.input_std
     if not isinstance(backward, (bool, np.bool_)):
         raise TypeError(f"backward must be a bool, got {backward!r}")
-    if batch is None:
-        batch = batch_size(ws, n_inputs, backward=bool(backward))
+    residual = net.residual is not None
+    if batch is None:  # a residual network keeps its pre-activations as a backward one does
+        batch = batch_size(ws, n_inputs, backward=bool(backward) or residual)
     batch = min(integer(batch, "batch", 1), n_networks)
     scales = net.scales
+    skips = [-1 if k.skip is None else k.skip - 1 for k in net.layers]  # 0-based sources
+    alphas = [k.alpha for k in net.layers]
     seed = integer(seed, "seed", 0)  # the shared check, as simulate's (no str, float, bool)
     rng = np.random.default_rng(seed)
 
@@ -287,6 +294,10 @@ def simulate_numpy(
                 z *= factor[layer]
                 if bias_std > 0.0:
                     z += bias_std * rng.standard_normal((b, ws[layer + 1], 1))
+                if skips[layer] >= 0:  # a block end: z = z^s + alpha (W x + b)
+                    z *= alphas[layer]
+                    z += zs[skips[layer]]
+                    nonzero = np.ones(b, dtype=bool)
                 q[rows, layer] = np.einsum("bij,bij->b", z, z) / z[0].size
                 code = _classify(q[rows, layer], nonzero | tainted)
                 tainted |= code == UNDERFLOW
@@ -309,6 +320,7 @@ def simulate_numpy(
                 q_status[rows] = st
                 if backward:
                     weights.append(w)
+                if backward or residual:
                     zs.append(z)
             if grad is None:
                 continue
@@ -316,6 +328,7 @@ def simulate_numpy(
             live = alive.copy()  # backward pass finite so far
             tainted[:] = False
             delta = rng.standard_normal((b, ws[L], n_inputs))
+            pending: dict[int, np.ndarray] = {}  # block ends' gradients, by skip source
             for layer in range(L - 1, -1, -1):
                 total = np.einsum("bij,bij->b", delta, delta)
                 grad[rows, layer] = total / delta[0].size
@@ -327,10 +340,14 @@ def simulate_numpy(
                 live &= ~blew
                 if layer == 0:
                     break
+                if skips[layer] >= 0:
+                    pending[skips[layer]] = delta
                 back = np.matmul(weights[layer].transpose(0, 2, 1), delta)
-                back *= factor[layer]
+                back *= factor[layer] * alphas[layer]
                 delta = dphi(zs[layer - 1])
                 delta *= back
+                if layer - 1 in pending:
+                    delta += pending.pop(layer - 1)
             g_status[rows] = gst
 
     q_mean, q_se = _estimate(q, q_status)

@@ -110,19 +110,22 @@ def memory_needed(
     bins: int,
     threads: int,
     chunk: int,
+    residual: bool = False,
 ) -> dict[str, int]:
     """Bytes a run needs at once, by the argument that drives each part.
 
     Per thread, one network: its largest weight matrix (twice with ``backward``, several
     times for orthogonal weights' QR, 1/16 more for truncated normals' rejection), its
-    activations (every layer's pre-activations with ``backward``), and the thread's
-    histograms; per call, the chunk's per-network outputs.
+    activations (every layer's pre-activations with ``backward`` or ``residual``, and the
+    gradients waiting for their skip with both), and the thread's histograms; per call, the
+    chunk's per-network outputs.
     """
     L = len(ws) - 1
     biggest = max(a * b for a, b in zip(ws[1:], ws[:-1], strict=True))
     copies = {"orthogonal": 4.0, "truncated_normal": 2.1}.get(distribution, 1.0)
     copies += 1.0 if backward else 0.0
-    acts = (4 + (L if backward else 0)) * max(ws) * n_inputs
+    stored = (L if backward or residual else 0) + (L if backward and residual else 0)
+    acts = (4 + stored) * max(ws) * n_inputs
     return {
         "widths": int(8 * threads * copies * biggest),
         "n_inputs": int(8 * threads * acts),
@@ -265,13 +268,22 @@ def simulate(
     max_chunk = int(min(_MAX_CHUNK, max(1, _CHUNK_BYTES // (L * 27)), n_networks))
     _check_memory(
         memory_needed(
-            list(net.widths), n_inputs, backward, net.distribution, nbins, n_threads, max_chunk
+            list(net.widths),
+            n_inputs,
+            backward,
+            net.distribution,
+            nbins,
+            n_threads,
+            max_chunk,
+            residual=net.residual is not None,
         ),
         {"widths": list(net.widths), "n_inputs": n_inputs, "bins": bins, "n_networks": n_networks},
     )
 
     ws = np.array(list(net.widths), dtype=np.int64)
     scales = np.array(net.scales)
+    skip = np.array([-1 if k.skip is None else k.skip - 1 for k in net.layers], dtype=np.int64)
+    alpha = np.array([k.alpha for k in net.layers], dtype=np.float64)
     kernel = kernel_module(act).run
     params = kernel_params(act)
     keys = ("q", "mean", "grad") if backward else ("q", "mean")
@@ -310,6 +322,8 @@ def simulate(
                     TRUNCATION,
                     net.bias_std,
                     net.input_std,
+                    skip,
+                    alpha,
                     backward,
                     ranges,
                     params,
@@ -361,6 +375,7 @@ def simulate(
         "std": net.std,
         "bias_std": net.bias_std,
         "input_std": net.input_std,
+        "residual": net.residual,
         "n_inputs": n_inputs,
         "seed": int(seed),
         "backward": backward,

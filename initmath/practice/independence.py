@@ -146,6 +146,7 @@ def gradient_independence(
     True
     """
     net = as_network(network, activation, **options)
+    net.require_plain("gradient_independence")
     if net.distribution != "normal":
         raise ValueError(
             f"distribution must be 'normal' for gradient_independence, got {net.distribution!r}"

@@ -138,6 +138,7 @@ def network(
         ``readout_gain`` not a real number :math:`\\ge 0`.
     """
     net = as_network(network, activation, **options)
+    net.require_plain("initmath.practice.training.network")
     seed = integer(seed, "seed", minimum=0)
     gain = None if readout_gain is None else nonnegative_real(readout_gain, "readout_gain")
     weights = [

@@ -94,7 +94,11 @@ def predict(
 
     Returns ``(q, grad_q)``: per layer, the second moment of the pre-activations and (with
     ``backward``) of the gradient with respect to them, the last layer's gradient being the
-    injected :math:`N(0, 1)`. Layer :math:`\\ell` maps
+    injected :math:`N(0, 1)`. In a residual network (:class:`~initmath.engine.network.Residual`)
+    a block end :math:`e` with skip from :math:`s` maps
+    :math:`q_e = q_s + \\alpha^2 (\\sigma_{w,e}^2 M(q_{e-1}) + \\sigma_b^2)` and
+    :math:`\\tilde q_s` gains :math:`\\tilde q_e`, since the branch's zero-mean weights
+    make it uncorrelated with the skip. Layer :math:`\\ell` maps
     :math:`q_\\ell = \\sigma_{w,\\ell}^2 M(q_{\\ell-1}) + \\sigma_b^2` (the first from
     the input's :math:`q_0`, with :math:`M(q_0) = q_0`), with
     :math:`\\sigma_{w,\\ell}^2 = n_{in} \\operatorname{Var}(W^\\ell)`
@@ -120,14 +124,20 @@ def predict(
     q = np.empty(L)
     q[0] = layers[0].sigma_w2 * net.input_q + bias2
     for ell in range(1, L):
-        q[ell] = layers[ell].sigma_w2 * _m(act, q[ell - 1]) + bias2
+        layer = layers[ell]
+        q[ell] = layer.alpha**2 * (layer.sigma_w2 * _m(act, q[ell - 1]) + bias2)
+        if layer.skip is not None:  # the skip is independent of the zero-mean branch
+            q[ell] += q[layer.skip - 1]
     if not backward:
         return q, None
     g = np.empty(L)
     g[L - 1] = 1.0
     for ell in range(L - 1, 0, -1):
         layer = layers[ell]
-        g[ell - 1] = layer.n_out * layer.variance * _d(act, q[ell - 1]) * g[ell]
+        g[ell - 1] = layer.alpha**2 * layer.n_out * layer.variance * _d(act, q[ell - 1]) * g[ell]
+        # gradients that reach a layer through its skip were added when the block end was
+        # passed (its layer is higher, so its g is final by then)
+        g[ell - 1] += sum(g[k] for k in range(ell, L) if layers[k].skip == ell)
     return q, g
 
 

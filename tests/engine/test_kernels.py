@@ -63,9 +63,10 @@ def test_the_generated_module_holds_only_what_depends_on_the_activation():
         "numpy",
         "initmath.engine.kernel_checks",
         "initmath.engine.kernel_draws",
+        "initmath.engine.kernel_skips",
         "initmath.engine.kernel_source",
     }
-    assert len(source.splitlines()) < 150
+    assert len(source.splitlines()) < 180  # the driver, with its residual skips
 
 
 @pytest.mark.parametrize("name", activation_names())
@@ -89,6 +90,7 @@ def test_the_digest_covers_every_module_the_kernel_uses(monkeypatch):
             "jit",
             "kernel_checks",
             "kernel_draws",
+            "kernel_skips",
             "kernel_source",
             "philox",
             "streams",
