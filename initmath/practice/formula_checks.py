@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
-from ..engine.network import Network
+from ..engine.network import Network, Residual
 from ..weights.schemes import SCHEME_ACTIVATION
 from ..weights.torch_gain import ActivationSpec
 
@@ -161,6 +161,30 @@ CHECKS: Mapping[str, Check] = MappingProxyType(
         "uniform.bound": Check(Network((256,) * 4, "relu", scheme="he", distribution="uniform")),
         "truncated_normal.factor": Check(
             Network((256,) * 4, "relu", scheme="he", distribution="truncated_normal")
+        ),
+        # Residual checks at width 1024: a residual stream's finite-width correction is
+        # positive and O(B/n) (about +0.7 B/n relatively, measured; see
+        # tests/engine/test_residual.py), here 0.2%, under half a standard error.
+        "residual.forward_map": Check(
+            Network(
+                (1024,) * 8,
+                "tanh",
+                scheme="lecun",
+                bias_std=0.1,
+                residual=Residual(layers=2, alpha=0.8),
+            ),
+            n_networks=500,
+        ),
+        "residual.backward_map": Check(
+            Network((1024,) * 8, "tanh", scheme="lecun", residual=Residual(layers=2, alpha=0.8)),
+            backward=True,
+            quantity="grad",
+            layer=1,
+            n_networks=500,
+        ),
+        "residual.he_growth": Check(
+            Network((1024,) * 8, "relu", scheme="he", residual=Residual(layers=2, alpha=1.0)),
+            n_networks=500,
         ),
         "orthogonal.mean_square": Check(
             Network((64, 128, 96, 128), "linear", scheme="lecun", distribution="orthogonal")

@@ -31,6 +31,7 @@ from types import MappingProxyType
 import sympy as sp
 
 from ..theory import derivations as d
+from ..theory import residual
 from ..theory.activations import registered
 from ..theory.moments import Q, symbolic_moment
 from . import presentation
@@ -248,6 +249,10 @@ _BACKWARD = (
     "gradients independent of the forward weights (mean-field approximation)",
 )
 _LINEAR_REGIME = "phi(0) = 0, phi'(0) = 1, linear regime"
+_RESIDUAL = (
+    "residual block h_e = h_s + alpha F(h_s), pre-activation ordering; the branch's last "
+    "weights zero-mean and independent of the stream"
+)
 
 
 def _forward_variance(name: str, act: object, regime: str, cite: str, description: str) -> Formula:
@@ -285,6 +290,7 @@ def _formulas() -> tuple[Formula, ...]:
     v, g = d.V, d.GAIN
     m_of_q, mu = _sym("M"), _sym("mu")  # placeholders for the left-hand sides
     gradient_in = _sym("qtilde_in", positive=True)  # printed \tilde{q}_{in}, the book's notation
+    stem = _sym("q_0", positive=True)  # the stream's second moment before the first block
     second_moments = tuple(
         Formula(
             f"{act}.second_moment",
@@ -454,6 +460,50 @@ def _formulas() -> tuple[Formula, ...]:
             ("unit normal truncated to (-2, 2)",),
             None,
             "std of the truncated normal; the underlying normal is widened by 1/beta",
+        ),
+        Formula(
+            "residual.forward_map",
+            _sym("q_e", positive=True),
+            residual.residual_forward_map,
+            (*_LAYER, _RESIDUAL),
+            "he2016identity",
+            "second moment at a residual block's end: the stream's plus the branch's",
+            arrange=lambda: sp.Add(
+                residual.Q_STREAM,
+                sp.Mul(
+                    residual.ALPHA**2,
+                    sp.Add(sp.Mul(d.N_IN, d.V, d.M(Q), evaluate=False), d.SIGMA_B2, evaluate=False),
+                    evaluate=False,
+                ),
+                evaluate=False,
+            ),
+            names={residual.Q_STREAM: "q_s", Q: "q_{e-1}"},
+        ),
+        Formula(
+            "residual.backward_map",
+            _sym("qtilde_s", positive=True),
+            residual.residual_backward_map,
+            (*_BACKWARD, _RESIDUAL),
+            "he2016identity",
+            "gradient at the stream before a block: the block end's plus the branch's",
+            arrange=lambda: sp.Add(
+                residual.Q_GRAD_END,
+                sp.Mul(d.N_OUT, d.V, d.D(Q), d.Q_GRAD, evaluate=False),
+                evaluate=False,
+            ),
+            names={
+                residual.Q_GRAD_END: r"\tilde{q}_e",
+                d.Q_GRAD: r"\tilde{q}_{s+1}",
+                Q: "q_s",
+            },
+        ),
+        Formula(
+            "residual.he_growth",
+            _sym("q_B", positive=True),
+            lambda: stem * residual.he_relu_growth(),
+            (*_LAYER, _RESIDUAL, "He-initialized ReLU branches, no biases", "B blocks"),
+            "he2016identity",
+            "growth of the second moment over B blocks: (1 + alpha^2) per block",
         ),
         Formula(
             "orthogonal.mean_square",

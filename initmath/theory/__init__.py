@@ -6,7 +6,8 @@ forms), :mod:`~initmath.theory.quadrature` (the one Gaussian quadrature rule),
 :mod:`~initmath.theory.gains` and :mod:`~initmath.theory.gain_table` (exact and PyTorch gains
 side by side), :mod:`~initmath.theory.derivations` (the schemes' conditions, solved),
 :mod:`~initmath.theory.meanfield` (length and correlation maps, fixed points, criticality),
-:mod:`~initmath.theory.iteration` (those maps iterated over depth) and
+:mod:`~initmath.theory.iteration` (those maps iterated over depth),
+:mod:`~initmath.theory.residual` (residual blocks' maps, branch scaling, Fixup) and
 :mod:`~initmath.theory.finite_width` (exact 1/width effects). Imports only the layers below.
 """
 
