@@ -362,7 +362,17 @@ class Network:
         opts = ", ".join(f"{k}={v!r}" for k, v in self.options().items() if v != DEFAULTS[k])
         act = self.activation
         label = repr(act.name) if repr(act) == repr(registered(act.name)) else repr(act)
-        return f"Network({list(self.widths)!r}, {label}" + (f", {opts})" if opts else ")")
+        return f"Network({_widths_repr(self.widths)}, {label}" + (f", {opts})" if opts else ")")
+
+
+def _widths_repr(ws: tuple[int, ...]) -> str:
+    """``[64] * 9`` or ``[32] + [64] * 8`` for long runs of equal widths, else the list
+    (either evaluates to the widths)."""
+    if len(ws) > 3 and len(set(ws)) == 1:
+        return f"[{ws[0]}] * {len(ws)}"
+    if len(ws) > 4 and len(set(ws[1:])) == 1:
+        return f"[{ws[0]}] + [{ws[1]}] * {len(ws) - 1}"
+    return repr(list(ws))
 
 
 def _dense(

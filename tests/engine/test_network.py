@@ -210,3 +210,18 @@ def test_verify_takes_a_network_of_the_schemes_kind():
     assert (v.estimate, v.se, v.z, v.predicted) == (w.estimate, w.se, w.z, w.predicted)
     with pytest.raises(ValueError, match="scheme"):
         initmath.verify("xavier", network=net)
+
+
+@pytest.mark.parametrize(
+    "widths", [[64] * 9, [8] + [64] * 9, [8, 4, 4], [3, 5], [4] * 3, [1, 2, 2, 3, 3]]
+)
+def test_repr_rebuilds_the_network_and_stays_short(widths):
+    for net in (
+        Network(widths, "relu"),
+        Network(widths, "tanh", scheme="lecun", bias_std=0.25),
+    ):
+        text = repr(net)
+        assert eval(text, {"Network": Network, "Residual": initmath.Residual}) == net  # noqa: S307
+        assert len(text) < 80
+    res = Network([8] + [64] * 1041, "relu", residual=initmath.Residual(layers=2))
+    assert repr(res).startswith("Network([8] + [64] * 1041, 'relu', residual=Residual(")
