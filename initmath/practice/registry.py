@@ -62,6 +62,9 @@ CHAPTERS: Mapping[str, str] = MappingProxyType(
         "gain.backward": "book/gains.md",
         "uniform.bound": "book/xavier.md",
         "truncated_normal.factor": "book/xavier.md",
+        "residual.forward_map": "book/residual.md",
+        "residual.backward_map": "book/residual.md",
+        "residual.he_growth": "book/residual.md",
     }
 )
 
