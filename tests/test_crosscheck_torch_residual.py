@@ -1,4 +1,4 @@
-"""A residual network built in PyTorch, with its weights from initmath, against
+"""Residual networks built in PyTorch, with their weights from initmath, against
 ``initmath.simulate`` on the same description: per-layer second moments of the
 pre-activations and of their gradients agree within standard errors.
 
@@ -22,14 +22,17 @@ pytestmark = pytest.mark.crosscheck
 Z = 4.0
 
 
-class PreActResidual(nn.Module):
-    """PyTorch's own modules in the ordering of initmath.Residual: a stem ``Linear``, then
-    blocks ``h + alpha * branch(h)`` with ``branch = Linear . ReLU . ... . Linear . ReLU``."""
+class ResidualMLP(nn.Module):
+    """PyTorch's own modules in the orderings of initmath.Residual: a stem ``Linear``, then
+    blocks ``h + alpha * branch(h)`` with ``branch = Linear . ReLU . ... . Linear . ReLU``
+    (``"pre"``), or ``relu(x + alpha * branch(x))`` with ``branch = Linear . ReLU ... Linear``
+    on the activations ``x`` (``"post"``, the original ResNet). Returns every layer's
+    pre-activations."""
 
     def __init__(self, net):
         super().__init__()
         m, ws = net.residual.layers, net.widths
-        self.alpha = net.residual.alpha
+        self.alpha, self.post = net.residual.alpha, net.residual.ordering == "post"
         self.linears = nn.ModuleList(
             nn.Linear(ws[k], ws[k + 1], dtype=torch.float64) for k in range(net.depth)
         )
@@ -38,12 +41,12 @@ class PreActResidual(nn.Module):
     def forward(self, x):
         z = self.linears[0](x)
         zs = [z]
-        h = z
+        skip = torch.relu(z) if self.post else z
         for k in range(1, len(self.linears)):
             out = self.linears[k](torch.relu(zs[-1]))
             if (k - 1) % self.m == self.m - 1:  # the branch's last layer
-                out = h + self.alpha * out
-                h = out
+                out = skip + self.alpha * out
+                skip = torch.relu(out) if self.post else out
             zs.append(out)
         return zs
 
@@ -60,7 +63,7 @@ def _load(model, net, rng):
 
 def _torch_moments(net, n_networks, seed):
     rng = np.random.default_rng(seed)
-    model = PreActResidual(net)
+    model = ResidualMLP(net)
     q = np.empty((n_networks, net.depth))
     g = np.empty((n_networks, net.depth))
     for i in range(n_networks):
@@ -83,8 +86,10 @@ def _torch_moments(net, n_networks, seed):
         initmath.Residual(layers=2, alpha=0.7),
         initmath.Residual(layers=3, alpha=1.0),
         initmath.Residual(layers=2, init="fixup"),
+        initmath.Residual(layers=2, alpha=0.8, ordering="post"),
+        initmath.Residual(layers=1, ordering="post"),
     ],
-    ids=["m2-alpha0.7", "m3", "fixup"],
+    ids=["m2-alpha0.7", "m3", "fixup", "post-m2", "post-m1"],
 )
 def test_pytorch_residual_network_agrees_with_simulate(residual):
     m = residual.layers

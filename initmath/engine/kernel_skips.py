@@ -1,15 +1,18 @@
 r"""Residual connections inside the Monte Carlo kernels (Numba).
 
 A layer with a skip (:attr:`initmath.engine.network.Dense.skip`) computes
-:math:`z^e = z^s + \alpha (W^e x^{e-1} + b^e)`: forward, :func:`add_skip` turns the layer's
-:math:`W x + b` into that. Backward, the gradient with respect to :math:`z^s` gains the
-block end's gradient, :math:`\delta^s = \phi'(z^s) \odot (W^{s+1})^T \delta^{s+1} + \delta^e`,
-and the branch's last layer pulls back :math:`\alpha (W^e)^T \delta^e`; both gradients are
-kept scaled by powers of two (:func:`initmath.engine.kernel_checks.rescale`) with their own
-exponents, which :func:`add_pending` reconciles exactly. Every function is compiled with
+:math:`z^e = z^s + \alpha (W^e x^{e-1} + b^e)` (ordering ``"pre"``) or
+:math:`z^e = \phi(z^s) + \alpha (W^e x^{e-1} + b^e)` (``"post"``): forward,
+:func:`add_skip` turns the layer's :math:`W x + b` into that, from the stored pre-activations
+or activations of layer :math:`s`. Backward, the gradient with respect to :math:`z^s` gains
+the block end's gradient, :math:`\delta^s = \phi'(z^s) \odot (W^{s+1})^T \delta^{s+1} +
+\delta^e` (pre) or :math:`\delta^s = \phi'(z^s) \odot ((W^{s+1})^T \delta^{s+1} +
+\delta^e)` (post), and the branch's last layer pulls back :math:`\alpha (W^e)^T \delta^e`;
+both gradients are kept scaled by powers of two
+(:func:`initmath.engine.kernel_checks.rescale`) with their own exponents, which
+:func:`add_pending` reconciles exactly. Every function is compiled with
 :func:`initmath.engine.jit.jit` and called by the generated kernels
-(:data:`initmath.engine.kernel_source.TEMPLATE`).
-"""
+(:data:`initmath.engine.kernel_source.TEMPLATE`)."""
 
 from __future__ import annotations
 

@@ -150,8 +150,8 @@ def back_activate(z, back, p):
 
 @numba.njit(cache=True, nogil=True)
 def network(widths, n_inputs, stream, k0, k1, dist, scales, cut, bias_std, input_std,
-            skip, alpha, backward, hist_ranges, params, q_out, mean_out, grad_out, status,
-            hist):
+            skip, alpha, post, backward, hist_ranges, params, q_out, mean_out, grad_out,
+            status, hist):
     """One network on its own stream: its rows of q/mean/grad, its status codes
     status[0 (q) | 1 (mean) | 2 (grad), layer] and its thread's histograms, by the steps
     of initmath.engine.kernel_draws, kernel_checks and (skips) kernel_skips.
@@ -167,11 +167,12 @@ def network(widths, n_inputs, stream, k0, k1, dist, scales, cut, bias_std, input
     tainted = False  # an earlier layer underflowed: a zero may be a lost tiny value
     layer_pos = np.empty(n_layers, np.int64)
     zs = np.empty((n_layers if keep else 1, max_width(widths), n_inputs))
+    acts = np.empty((n_layers if residual and post else 1, max_width(widths), n_inputs))
     for layer in range(n_layers):
         layer_pos[layer] = pos
         z, pos = pre_activations(k0, k1, stream, pos, dist, scales[layer], cut, bias_std, a,
                                  widths[layer + 1])
-        skipped = residual and add_skip(z, layer, skip, alpha, zs)
+        skipped = residual and add_skip(z, layer, skip, alpha, acts if post else zs)
         nonzero = nonzero or bias_std > 0.0 or skipped
         code = check_forward(z, layer, nonzero or tainted, q_out, status)
         tainted = tainted or code == UNDERFLOW
@@ -182,6 +183,8 @@ def network(widths, n_inputs, stream, k0, k1, dist, scales, cut, bias_std, input
             return
         if keep:
             zs[layer, : z.shape[0], :] = z
+        if residual and post:
+            acts[layer, : a.shape[0], :] = a
     if not backward:
         return
     # Backward: the weights are regenerated from their stream positions, not stored; the
@@ -201,31 +204,34 @@ def network(widths, n_inputs, stream, k0, k1, dist, scales, cut, bias_std, input
             hold(delta, e, layer, skip, pending, pending_e)
         back = pull_back(k0, k1, stream, layer_pos[layer], dist, scales[layer], cut, delta,
                          widths[layer])
-        if residual:
+        if residual:  # post: the skip's gradient passes phi' too, pre: it does not
             scale_rows(back, alpha[layer])
+            if post:
+                e, big, finite = add_pending(back, e, 0.0, True, layer - 1, pending, pending_e)
         delta, big, finite = back_activate(zs[layer - 1], back, params)
-        if residual:
+        if residual and not post:
             e, big, finite = add_pending(delta, e, big, finite, layer - 1, pending, pending_e)
         e += rescale(delta, big, finite)
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
 def run(widths, n_inputs, first, count, k0, k1, dist, scales, cut, bias_std, input_std,
-        skip, alpha, backward, hist_ranges, params, q_out, mean_out, grad_out, status, hist):
+        skip, alpha, post, backward, hist_ranges, params, q_out, mean_out, grad_out, status,
+        hist):
     """Simulate networks first .. first + count - 1 (network i uses stream i; first is a
     uint64, so every stream index below 2**64 is reachable).
 
     q_out, mean_out, grad_out: (count, L) per-network means over units and inputs of z^2,
     phi(z) and delta^2. status: (count, 3, L) int8 codes (OK, OVERFLOW, NAN, UNDERFLOW,
     AFTER_OVERFLOW, AFTER_NAN) of q, mean and grad; only values with code OK are estimates.
-    skip, alpha: per layer, the 0-based layer whose pre-activations it adds (-1: none) and
-    the multiplier of its W x + b.
+    skip, alpha: per layer, the 0-based layer whose pre-activations (post: activations) it
+    adds (-1: none) and the multiplier of its W x + b.
     hist: (threads, 3, L, nbins) counts of z, phi(z), delta in hist_ranges[k] = (lo, hi);
     integer counts, so summing the threads' rows is exact whatever the scheduling.
     """
     for i in numba.prange(count):
         tid = numba.get_thread_id()
         network(widths, n_inputs, first + np.uint64(i), k0, k1, dist, scales, cut, bias_std,
-                input_std, skip, alpha, backward, hist_ranges, params, q_out[i], mean_out[i],
-                grad_out[i], status[i], hist[tid])
+                input_std, skip, alpha, post, backward, hist_ranges, params, q_out[i],
+                mean_out[i], grad_out[i], status[i], hist[tid])
 '''

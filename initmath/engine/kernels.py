@@ -196,6 +196,7 @@ def _warm_up(run: Any) -> None:
         1.0,
         np.full(layers, -1, dtype=np.int64),
         np.ones(layers),
+        False,
         True,
         np.array([[-5.0, 5.0]] * 3),
         np.zeros(1),

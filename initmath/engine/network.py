@@ -54,29 +54,52 @@ from ..weights.distributions import DISTRIBUTIONS, truncated_normal_std
 from ..weights.schemes import SCHEME_ALIASES, SCHEMES, Distribution, Mode, Scheme, bound
 from ..weights.schemes import std as scheme_std
 
-__all__ = ["RESIDUAL_INITS", "Dense", "Network", "NetworkOptions", "Residual", "as_network"]
+__all__ = [
+    "RESIDUAL_INITS",
+    "RESIDUAL_ORDERINGS",
+    "Dense",
+    "Network",
+    "NetworkOptions",
+    "Residual",
+    "as_network",
+]
 
 #: The initializations of a residual network's branches (:attr:`Residual.init`).
 RESIDUAL_INITS: tuple[str, ...] = ("plain", "fixup")
 
 
+#: The orderings of a residual block (:attr:`Residual.ordering`).
+RESIDUAL_ORDERINGS: tuple[str, ...] = ("pre", "post")
+
+
 @dataclass(frozen=True)
 class Residual:
-    r"""Residual blocks, pre-activation ordering, over the layers of a :class:`Network`.
+    r"""Residual blocks over the layers of a :class:`Network`.
 
-    Layer 1 is the stem; the layers after it form blocks of ``layers`` (:math:`m`) layers.
-    Block :math:`k` starts from the stream :math:`h_{k-1}` (the pre-activations of the layer
-    before it, :math:`h_0 = z^1`) and computes the branch
-    :math:`F(h) = W_m\,\phi(\cdots W_1\,\phi(h))` (biases included), then
+    Layer 1 is the stem; the layers after it form blocks of ``layers`` (:math:`m`) layers,
+    each a branch :math:`F` of :math:`m` weight layers (biases included) and a skip. With
+    ``B`` blocks the network has :math:`1 + B m` layers, and the widths at the block ends
+    (the stream) equal ``widths[1]``. Two orderings:
+
+    ``"pre"`` (He et al. 2016, "identity mappings"): the stream carries pre-activations,
+    :math:`h_0 = z^1`, each branch starts with the nonlinearity and ends with a weight layer,
 
     .. math::
 
-        h_k = h_{k-1} + \alpha\, F(h_{k-1}),
+        h_k = h_{k-1} + \alpha\, F(h_{k-1}), \qquad
+        F(h) = W_m\,\phi(\cdots W_1\,\phi(h)).
 
-    the ordering of He et al. (2016, "identity mappings"): the skip carries pre-activations,
-    each branch starts with the nonlinearity and ends with a weight layer. With ``B``
-    blocks the network has :math:`1 + B m` layers, and the widths at the block ends (the
-    stream) equal ``widths[1]``.
+    ``"post"`` (He et al. 2016, the original ResNet): the stream carries activations,
+    :math:`x_0 = \phi(z^1)`, and the nonlinearity follows the addition,
+
+    .. math::
+
+        x_k = \phi\big(x_{k-1} + \alpha\, F(x_{k-1})\big), \qquad
+        F(x) = W_m\,\phi(\cdots W_1\, x);
+
+    the block end's pre-activation :math:`z^e = x_{k-1} + \alpha F(x_{k-1})` is then not
+    Gaussian at infinite width (it is a shifted rectified variable), so its maps need the
+    law of the stream, not only its second moment.
 
     Parameters
     ----------
@@ -91,16 +114,20 @@ class Residual:
         ``"plain"``: every layer from the network's scheme. ``"fixup"`` (Zhang et al. 2019,
         needs :math:`m \ge 2`): the branch layers from the scheme with their weights
         multiplied by :math:`B^{-1/(2m-2)}`, the last layer of each branch zero.
+    ordering : {"pre", "post"}
+        Where the nonlinearity sits, above.
     """
 
     layers: int = 2
     alpha: float = 1.0
     init: str = "plain"
+    ordering: str = "pre"
 
     def __post_init__(self) -> None:
         m = integer(self.layers, "layers", 1)
         alpha = finite_real(self.alpha, "alpha")
         init = choice(self.init, "init", RESIDUAL_INITS)
+        ordering = choice(self.ordering, "ordering", RESIDUAL_ORDERINGS)
         if init == "fixup" and m < 2:
             raise ValueError(
                 f"Fixup needs branches of at least 2 layers (its scale is B^(-1/(2m-2))), "
@@ -109,6 +136,7 @@ class Residual:
         object.__setattr__(self, "layers", m)
         object.__setattr__(self, "alpha", alpha)
         object.__setattr__(self, "init", init)
+        object.__setattr__(self, "ordering", ordering)
 
 
 class NetworkOptions(TypedDict, total=False):
@@ -155,10 +183,12 @@ class Dense:
         The distribution's scale parameter: the std (normal), the half-width (uniform), the
         underlying normal's std (truncated normal) or the gain (orthogonal).
     skip : int or None
-        In a residual network, the (1-based) layer whose pre-activations this layer adds:
-        :math:`z = z^{\text{skip}} + \alpha (W x + b)`; None: no skip.
+        In a residual network, the (1-based) layer whose pre-activations (ordering
+        ``"pre"``) or activations (``"post"``) this layer adds:
+        :math:`z = z^{\\text{skip}} + \\alpha (W x + b)` or
+        :math:`z = \\phi(z^{\\text{skip}}) + \\alpha (W x + b)`; None: no skip.
     alpha : float
-        The multiplier :math:`\alpha` of :math:`W x + b` (1 without a skip).
+        The multiplier :math:`\\alpha` of :math:`W x + b` (1 without a skip).
     """
 
     n_in: int

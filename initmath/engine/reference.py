@@ -13,8 +13,8 @@ statistically, not bit for bit, since they draw from different random streams) a
 baseline of the engine's benchmark (``benchmarks/bench_engine.py``).
 
 Residual networks (:class:`~initmath.engine.network.Residual`) are simulated as the engine
-does: a block end adds the stored pre-activations of its skip's source, and its gradient
-joins that layer's on the way back.
+does: a block end adds the stored pre-activations (ordering ``"post"``: activations) of its
+skip's source, and its gradient joins that layer's on the way back.
 
 Differences from :func:`initmath.simulate`: only the ``"normal"`` and ``"uniform"``
 distributions, no histograms or means, and the result is a plain dict. Explosions, NaNs and
@@ -245,6 +245,7 @@ def simulate_numpy(
     scales = net.scales
     skips = [-1 if k.skip is None else k.skip - 1 for k in net.layers]  # 0-based sources
     alphas = [k.alpha for k in net.layers]
+    post = residual and net.residual is not None and net.residual.ordering == "post"
     seed = integer(seed, "seed", 0)  # the shared check, as simulate's (no str, float, bool)
     rng = np.random.default_rng(seed)
 
@@ -287,6 +288,7 @@ def simulate_numpy(
             tainted = np.zeros(b, dtype=bool)  # underflowed before: a zero may be lost digits
             weights: list[np.ndarray] = []
             zs: list[np.ndarray] = []
+            acts: list[np.ndarray] = []
             for layer in range(L):
                 nonzero = np.any(x != 0, axis=(1, 2)) | (bias_std > 0.0)
                 w = draw(b, ws[layer + 1], ws[layer], layer)
@@ -294,9 +296,9 @@ def simulate_numpy(
                 z *= factor[layer]
                 if bias_std > 0.0:
                     z += bias_std * rng.standard_normal((b, ws[layer + 1], 1))
-                if skips[layer] >= 0:  # a block end: z = z^s + alpha (W x + b)
+                if skips[layer] >= 0:  # a block end: z = z^s (post: phi(z^s)) + alpha (W x + b)
                     z *= alphas[layer]
-                    z += zs[skips[layer]]
+                    z += (acts if post else zs)[skips[layer]]
                     nonzero = np.ones(b, dtype=bool)
                 q[rows, layer] = np.einsum("bij,bij->b", z, z) / z[0].size
                 code = _classify(q[rows, layer], nonzero | tainted)
@@ -322,6 +324,8 @@ def simulate_numpy(
                     weights.append(w)
                 if backward or residual:
                     zs.append(z)
+                if post:
+                    acts.append(x)
             if grad is None:
                 continue
             gst = g_status[rows]
@@ -344,6 +348,8 @@ def simulate_numpy(
                     pending[skips[layer]] = delta
                 back = np.matmul(weights[layer].transpose(0, 2, 1), delta)
                 back *= factor[layer] * alphas[layer]
+                if post and layer - 1 in pending:  # the skip's gradient passes phi' too
+                    back += pending.pop(layer - 1)
                 delta = dphi(zs[layer - 1])
                 delta *= back
                 if layer - 1 in pending:

@@ -124,7 +124,7 @@ def memory_needed(
     biggest = max(a * b for a, b in zip(ws[1:], ws[:-1], strict=True))
     copies = {"orthogonal": 4.0, "truncated_normal": 2.1}.get(distribution, 1.0)
     copies += 1.0 if backward else 0.0
-    stored = (L if backward or residual else 0) + (L if backward and residual else 0)
+    stored = (L if backward or residual else 0) + (2 * L if residual else 0)
     acts = (4 + stored) * max(ws) * n_inputs
     return {
         "widths": int(8 * threads * copies * biggest),
@@ -284,6 +284,7 @@ def simulate(
     scales = np.array(net.scales)
     skip = np.array([-1 if k.skip is None else k.skip - 1 for k in net.layers], dtype=np.int64)
     alpha = np.array([k.alpha for k in net.layers], dtype=np.float64)
+    post = net.residual is not None and net.residual.ordering == "post"
     kernel = kernel_module(act).run
     params = kernel_params(act)
     keys = ("q", "mean", "grad") if backward else ("q", "mean")
@@ -324,6 +325,7 @@ def simulate(
                     net.input_std,
                     skip,
                     alpha,
+                    post,
                     backward,
                     ranges,
                     params,

@@ -32,6 +32,7 @@ from ..core.checks import choice, integer, positive_real
 from ..engine.network import Network, NetworkOptions, as_network
 from ..engine.simulation import SimulationResult, simulate
 from ..theory.moments import derivative_moment, moment
+from ..theory.residual import post_activation_moments
 from ..weights.schemes import SCHEME_ALIASES, SCHEMES
 from .formula_checks import CHECKED_WITH, CHECKS, Check
 
@@ -98,7 +99,9 @@ def predict(
     a block end :math:`e` with skip from :math:`s` maps
     :math:`q_e = q_s + \\alpha^2 (\\sigma_{w,e}^2 M(q_{e-1}) + \\sigma_b^2)` and
     :math:`\\tilde q_s` gains :math:`\\tilde q_e`, since the branch's zero-mean weights
-    make it uncorrelated with the skip. Layer :math:`\\ell` maps
+    make it uncorrelated with the skip; with ordering ``"post"`` the block ends are not
+    Gaussian and their law is carried on a grid
+    (:func:`initmath.theory.residual.post_activation_moments`). Layer :math:`\\ell` maps
     :math:`q_\\ell = \\sigma_{w,\\ell}^2 M(q_{\\ell-1}) + \\sigma_b^2` (the first from
     the input's :math:`q_0`, with :math:`M(q_0) = q_0`), with
     :math:`\\sigma_{w,\\ell}^2 = n_{in} \\operatorname{Var}(W^\\ell)`
@@ -120,6 +123,17 @@ def predict(
     if not isinstance(backward, (bool, np.bool_)):
         raise TypeError(f"backward must be a bool, got {backward!r}")
     act, layers, bias2 = net.activation, net.layers, net.sigma_b2
+    if net.residual is not None and net.residual.ordering == "post":
+        return post_activation_moments(
+            act,
+            [k.sigma_w2 for k in layers],
+            [k.n_out * k.variance for k in layers],
+            [k.alpha for k in layers],
+            [-1 if k.skip is None else k.skip - 1 for k in layers],
+            bias2,
+            net.input_q,
+            backward=bool(backward),
+        )
     L = net.depth
     q = np.empty(L)
     q[0] = layers[0].sigma_w2 * net.input_q + bias2

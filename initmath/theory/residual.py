@@ -20,22 +20,30 @@ derives their closed forms and the constants of the schemes (branch scaling, Fix
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
 import sympy as sp
 
 from ..core.checks import integer
+from .activations import Activation
 from .derivations import SIGMA_B2, V, backward_map, forward_map, scheme_variance
 from .moments import Q
+from .quadrature import gaussian_expectation, half_line_nodes
 
 __all__ = [
     "ALPHA",
     "BLOCKS",
     "BRANCH_LAYERS",
+    "POINTS_PER_SD",
     "Q_GRAD_END",
     "Q_STREAM",
     "branch_scaling_growth",
     "fixup_condition",
     "fixup_scale",
     "he_relu_growth",
+    "post_activation_moments",
     "residual_backward_map",
     "residual_forward_map",
 ]
@@ -158,3 +166,176 @@ def fixup_scale(layers: int | None = None) -> sp.Expr:
     condition = fixup_condition().subs(BRANCH_LAYERS, m)
     (c,) = sp.solve(condition, _C)
     return sp.powsimp(sp.simplify(c), force=True)
+
+
+# -- post-activation blocks: the law of the stream ------------------------------------------
+#: Grid points per standard deviation of the narrowest Gaussian in
+#: :func:`post_activation_moments` (its trapezoid and deposit errors are O(h^2): about 1e-4
+#: relative at this resolution).
+POINTS_PER_SD = 40
+
+
+def post_activation_moments(
+    act: Activation,
+    sigma_w2: Sequence[float],
+    back_gain: Sequence[float],
+    alpha: Sequence[float],
+    skip: Sequence[int],
+    bias_var: float,
+    input_q: float,
+    backward: bool = False,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    r"""Infinite-width second moments, per layer, of a post-activation residual network.
+
+    Block :math:`k` ends with :math:`z^e = \phi(z^s) + \alpha u`, :math:`u` Gaussian of
+    second moment :math:`q_u = \sigma_w^2 E[\phi(\cdot)^2] + \sigma_b^2` and independent of
+    the stream. The block end is therefore not Gaussian: its law is that of
+    :math:`\phi(z^s)` convolved with :math:`N(0, \alpha^2 q_u)`, which this function carries
+    from block to block on a uniform grid (spacing :math:`1/`:data:`POINTS_PER_SD` of the
+    narrowest of those Gaussians, aligned with 0 so that the kink of ReLU-like activations
+    is a grid point, where the trapezoid rule takes the mean of its two sides). The layers
+    inside the branches are Gaussian and use the usual maps. Forward,
+    :math:`q_e = E[\phi(z^s)^2] + \alpha^2 q_u`. Backward, with
+    :math:`G(z) = E[\delta^2 \mid z]` on each block end's grid,
+    :math:`G_s(z) = \phi'(z)^2 \big(c + E[G_e(\phi(z) + \alpha\sqrt{q_u}\,\xi)]\big)`, where
+    :math:`c` is what the branch's first layer pulls back and :math:`\xi \sim N(0, 1)`: the
+    skip's gradient passes :math:`\phi'` of the stream, which is correlated along it.
+
+    Parameters
+    ----------
+    act : Activation
+        The nonlinearity (its NumPy forms are used).
+    sigma_w2, back_gain, alpha : sequences of float, one per layer
+        :math:`n_{in} v`, :math:`n_{out} v` and the branch multiplier of each layer.
+    skip : sequence of int, one per layer
+        The 0-based layer whose activations a block end adds, or -1.
+    bias_var, input_q : float
+        :math:`\sigma_b^2` and the input's second moment.
+    backward : bool
+        Also the gradients' second moments (a unit gradient injected at the last layer).
+
+    Returns
+    -------
+    q, g : numpy.ndarray, numpy.ndarray or None
+
+    Raises
+    ------
+    ValueError
+        Outside the domain: a block whose branch adds nothing (:math:`\alpha = 0`, or a zero
+        last layer as in Fixup, or zero branch weights) leaves an atom in the stream's law
+        that the grid does not resolve.
+    """
+    n_layers = len(sigma_w2)
+    phi, dphi = act.numpy, act.numpy_derivative
+    q = np.empty(n_layers)
+    gauss_q: dict[int, float] = {}  # the Gaussian layers (inside the branches): their q
+    # the stem and the block ends: their law on a grid, and the sd of the branch they add
+    laws: dict[int, tuple[np.ndarray, np.ndarray, float]] = {}
+    q[0] = sigma_w2[0] * input_q + bias_var
+    stem_sd = math.sqrt(q[0])
+    laws[0] = (*_gaussian_grid(q[0], stem_sd / POINTS_PER_SD), stem_sd)
+
+    def phi2(layer: int) -> float:  # E[phi(z)^2] of a layer's pre-activations
+        if layer in laws:
+            x, w, _ = laws[layer]
+            return float(np.dot(w, phi(x) ** 2))
+        return _m(phi, gauss_q[layer])
+
+    for k in range(1, n_layers):
+        inflow = sigma_w2[k] * phi2(k - 1) + bias_var  # W x + b, Gaussian
+        if skip[k] < 0:
+            q[k] = gauss_q[k] = inflow
+            continue
+        sd = abs(alpha[k]) * math.sqrt(inflow)
+        if not sd > 0.0:
+            raise ValueError(
+                f"layer {k + 1} adds a zero branch (alpha * sqrt(q_u) = 0): the stream of a "
+                f"post-activation network then has an atom, outside this function's domain"
+            )
+        xs, ws, _ = laws[skip[k]]
+        q[k] = phi2(skip[k]) + alpha[k] ** 2 * inflow
+        laws[k] = (*_convolved(phi(xs), ws, sd, sd / POINTS_PER_SD), sd)
+    if not backward:
+        return q, None
+
+    def dphi2(t: np.ndarray) -> np.ndarray:
+        return np.asarray(dphi(t), dtype=float) ** 2
+
+    g = np.empty(n_layers)
+    cond: dict[int, np.ndarray] = {}  # stem and block ends: E[delta^2 | z] on their grids
+    top = n_layers - 1
+    g[top] = 1.0
+    if top in laws:
+        cond[top] = np.ones_like(laws[top][0])
+    for k in range(top, 0, -1):
+        pulled = alpha[k] ** 2 * back_gain[k] * g[k]  # through W_k (times alpha at a block end)
+        below = k - 1
+        if below not in laws:
+            g[below] = _d(dphi, gauss_q[below]) * pulled
+            continue
+        x, w, _ = laws[below]
+        inner = np.full_like(x, pulled)
+        for e in (e for e in range(n_layers) if skip[e] == below):
+            inner += _skip_expectation(phi(x), cond[e], laws[e][0], laws[e][2])
+        cond[below] = _mid_kink(dphi2, x) * inner
+        g[below] = float(np.dot(w, cond[below]))
+    return q, g
+
+
+def _gaussian_grid(q: float, h: float) -> tuple[np.ndarray, np.ndarray]:
+    """N(0, q) on the grid h * integers (trapezoid masses, normalized)."""
+    sd = math.sqrt(q)
+    n = int(math.ceil(10.0 * sd / h))
+    x = h * np.arange(-n, n + 1)
+    w = np.exp(-0.5 * (x / sd) ** 2)
+    return x, w / w.sum()
+
+
+def _convolved(y: np.ndarray, w: np.ndarray, sd: float, h: float) -> tuple[np.ndarray, np.ndarray]:
+    """The law sum_i w_i N(y_i, sd^2) on the grid h * integers: masses deposited on the grid
+    by linear interpolation (exact for y on the grid), then convolved with the sampled
+    Gaussian kernel."""
+    lo = int(math.floor((y.min() - 10.0 * sd) / h))
+    hi = int(math.ceil((y.max() + 10.0 * sd) / h))
+    grid = h * np.arange(lo, hi + 1)
+    pos = (y - grid[0]) / h
+    i = np.clip(np.floor(pos).astype(np.int64), 0, grid.size - 2)
+    t = pos - i
+    dep = np.zeros(grid.size)
+    np.add.at(dep, i, w * (1.0 - t))
+    np.add.at(dep, i + 1, w * t)
+    m = int(math.ceil(10.0 * sd / h))
+    kx = h * np.arange(-m, m + 1)
+    kernel = np.exp(-0.5 * (kx / sd) ** 2)
+    kernel /= kernel.sum()
+    mass = np.convolve(dep, kernel, mode="same") if kernel.size <= dep.size else None
+    if mass is None:  # the kernel is wider than the deposit: pad (cannot happen by the range)
+        raise ArithmeticError("internal: the stream's grid is narrower than its kernel")
+    mass = np.clip(mass, 0.0, None)
+    return grid, mass / mass.sum()
+
+
+def _skip_expectation(y: np.ndarray, g_end: np.ndarray, grid: np.ndarray, sd: float) -> np.ndarray:
+    """E[G(y + sd * xi)], xi ~ N(0, 1), for every y, with G tabulated on ``grid``."""
+    xi, wq = half_line_nodes()
+    vals = np.interp(y[:, None] + sd * xi[None, :], grid, g_end)
+    return vals @ wq
+
+
+def _mid_kink(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
+    """f on the grid, with the mean of its two one-sided values at 0 (the trapezoid rule's
+    value at a kink that falls on a grid point)."""
+    out = np.asarray(f(x), dtype=float).copy()
+    zero = x == 0.0
+    if zero.any():
+        tiny = np.array([-1e-300, 1e-300])
+        out[zero] = float(np.mean(np.asarray(f(tiny), dtype=float)))
+    return out
+
+
+def _m(phi: Callable[[np.ndarray], np.ndarray], q: float) -> float:
+    return float(gaussian_expectation(lambda x: phi(x) ** 2, np.asarray(q)))
+
+
+def _d(dphi: Callable[[np.ndarray], np.ndarray], q: float) -> float:
+    return float(gaussian_expectation(lambda x: dphi(x) ** 2, np.asarray(q)))

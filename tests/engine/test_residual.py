@@ -49,6 +49,7 @@ def test_skips_multipliers_and_fixup_scales():
         (dict(alpha=float("inf")), ValueError, "alpha must be finite"),
         (dict(init="he"), ValueError, "unknown init 'he'"),
         (dict(layers=1, init="fixup"), ValueError, "at least 2 layers"),
+        (dict(ordering="after"), ValueError, "unknown ordering 'after'"),
     ],
 )
 def test_bad_residual_parameters(kwargs, error, fragment):
@@ -111,25 +112,35 @@ def test_branch_scaling_one_over_sqrt_blocks_keeps_growth_below_e():
 # reference alike. These checks (4 blocks of width 256, 1000 networks) put it at about 0.5
 # of a standard error.
 @pytest.mark.parametrize(
-    ("activation", "m", "alpha", "bias_std"),
+    ("activation", "m", "alpha", "bias_std", "ordering"),
     [
-        ("relu", 2, 1.0, 0.0),
-        ("relu", 1, 0.7, 0.2),
-        ("relu", 3, 0.5, 0.0),
-        ("tanh", 2, 1.0, 0.1),
+        ("relu", 2, 1.0, 0.0, "pre"),
+        ("relu", 1, 0.7, 0.2, "pre"),
+        ("relu", 3, 0.5, 0.0, "pre"),
+        ("tanh", 2, 1.0, 0.1, "pre"),
+        # post-activation: the block ends' law on a grid (theory.residual); its gradients'
+        # finite-width correction is about +0.5% at width 256, so these run at width 512
+        ("relu", 2, 0.7, 0.1, "post"),
+        ("relu", 1, 1.0, 0.0, "post"),
+        ("tanh", 2, 1.0, 0.1, "post"),
+        ("selu", 3, 0.4, 0.0, "post"),
     ],
 )
-def test_engine_agrees_with_the_residual_maps(activation, m, alpha, bias_std):
-    net = _net(256, 4, m=m, activation=activation, alpha=alpha).replace(bias_std=bias_std)
+def test_engine_agrees_with_the_residual_maps(activation, m, alpha, bias_std, ordering):
+    width, n = (256, 1000) if ordering == "pre" else (512, 500)
+    net = _net(width, 4, m=m, activation=activation, alpha=alpha, ordering=ordering)
+    net = net.replace(bias_std=bias_std)
     q, g = predict(net, backward=True)
-    r = initmath.simulate(net, n_networks=1000, backward=True, seed=21)
+    r = initmath.simulate(net, n_networks=n, backward=True, seed=21)
     assert np.all(np.abs(r.z(q)) < Z), r.z(q)
     zg = (r.grad_q - g) / r.grad_q_se
     assert np.all(np.abs(zg) < Z), zg
 
 
-def test_engine_agrees_with_the_numpy_reference():
-    net = _net(128, 4, m=2, alpha=0.8).replace(bias_std=0.3, distribution="uniform")
+@pytest.mark.parametrize("ordering", ["pre", "post"])
+def test_engine_agrees_with_the_numpy_reference(ordering):
+    net = _net(128, 4, m=2, alpha=0.8, ordering=ordering)
+    net = net.replace(bias_std=0.3, distribution="uniform")
     e = initmath.simulate(net, n_networks=1500, backward=True, seed=3)
     r = simulate_numpy(net, n_networks=1500, backward=True, seed=4)
     zq = (e.q - r["q"]) / np.hypot(e.q_se, r["q_se"])
@@ -149,8 +160,9 @@ def test_skipinit_and_fixup_blocks_are_exactly_the_identity_at_initialization():
         assert np.all(r.grad_q[[1, 3, 5]] == 0.0), r.grad_q
 
 
-def test_residual_runs_are_deterministic_for_any_thread_count_and_merge_exactly():
-    net = _net(48, 3, m=2, alpha=0.6).replace(bias_std=0.1)
+@pytest.mark.parametrize("ordering", ["pre", "post"])
+def test_residual_runs_are_deterministic_for_any_thread_count_and_merge_exactly(ordering):
+    net = _net(48, 3, m=2, alpha=0.6, ordering=ordering).replace(bias_std=0.1)
     one = initmath.simulate(net, n_networks=60, backward=True, seed=9, threads=1)
     two = initmath.simulate(net, n_networks=60, backward=True, seed=9, threads=2)
     assert np.array_equal(one.q, two.q) and np.array_equal(one.grad_q, two.grad_q)
@@ -169,3 +181,15 @@ def test_residual_explosions_are_reported_not_averaged():
     r = initmath.simulate(net, n_networks=20, backward=True, seed=1)
     assert r.exploded_at == 5  # the second block's end
     assert np.isfinite(r.q[:3]).all()
+
+
+def test_post_activation_blocks_add_the_activations():
+    # one block of one layer, by hand: z^2 = phi(z^1) + alpha (W^2 phi(z^1)), and the
+    # prediction's first block end is E[phi(z1)^2] + alpha^2 sigma_w^2 E[phi(z1)^2]
+    net = Network([64, 64, 64], "relu", residual=Residual(layers=1, alpha=0.5, ordering="post"))
+    q, _ = predict(net)
+    assert q[1] == pytest.approx(q[0] / 2 * (1 + 0.25 * 2), rel=1e-4)
+    pre = Network([64, 64, 64], "relu", residual=Residual(layers=1, alpha=0.5))
+    assert predict(pre)[0][1] == pytest.approx(q[0] * (1 + 0.25), rel=1e-12)
+    with pytest.raises(ValueError, match="zero branch"):
+        predict(_net(16, 2, alpha=0.0, ordering="post"))
