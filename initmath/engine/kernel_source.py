@@ -80,6 +80,7 @@ from initmath.engine.kernel_draws import (
     pre_activations,
     pull_back,
 )
+from initmath.engine.kernel_norms import NONE, has_norms, norm_back, normalize
 from initmath.engine.kernel_skips import (
     WAITING_NONE,
     add_pending,
@@ -150,11 +151,11 @@ def back_activate(z, back, p):
 
 @numba.njit(cache=True, nogil=True)
 def network(widths, n_inputs, stream, k0, k1, dist, scales, cut, bias_std, input_std,
-            skip, alpha, post, backward, hist_ranges, params, q_out, mean_out, grad_out,
-            status, hist):
+            skip, alpha, post, norms, eps, backward, hist_ranges, params, q_out, mean_out,
+            grad_out, status, hist):
     """One network on its own stream: its rows of q/mean/grad, its status codes
     status[0 (q) | 1 (mean) | 2 (grad), layer] and its thread's histograms, by the steps
-    of initmath.engine.kernel_draws, kernel_checks and (skips) kernel_skips.
+    of initmath.engine.kernel_draws, kernel_checks, kernel_skips and kernel_norms.
 
     A separate (serial) function: inside the parallel kernel Numba's array analysis
     would assume every layer's buffers have the first layer's shape.
@@ -168,10 +169,15 @@ def network(widths, n_inputs, stream, k0, k1, dist, scales, cut, bias_std, input
     layer_pos = np.empty(n_layers, np.int64)
     zs = np.empty((n_layers if keep else 1, max_width(widths), n_inputs))
     acts = np.empty((n_layers if residual and post else 1, max_width(widths), n_inputs))
+    normed = has_norms(norms)
+    zh = np.empty((n_layers if normed else 1, max_width(widths), n_inputs))
+    inv = np.empty((n_layers if normed else 1, max(max_width(widths), n_inputs)))
     for layer in range(n_layers):
         layer_pos[layer] = pos
         z, pos = pre_activations(k0, k1, stream, pos, dist, scales[layer], cut, bias_std, a,
                                  widths[layer + 1])
+        if normed and norms[layer] != NONE:
+            normalize(z, norms[layer], eps, zh[layer, : z.shape[0], :], inv[layer])
         skipped = residual and add_skip(z, layer, skip, alpha, acts if post else zs)
         nonzero = nonzero or bias_std > 0.0 or skipped
         code = check_forward(z, layer, nonzero or tainted, q_out, status)
@@ -202,10 +208,15 @@ def network(widths, n_inputs, stream, k0, k1, dist, scales, cut, bias_std, input
             return
         if residual:
             hold(delta, e, layer, skip, pending, pending_e)
-        back = pull_back(k0, k1, stream, layer_pos[layer], dist, scales[layer], cut, delta,
+        d = delta
+        if normed and norms[layer] != NONE:  # through alpha * normalize(W x + b)
+            d = norm_back(delta, norms[layer], zh[layer, : delta.shape[0], :], inv[layer],
+                          alpha[layer])
+        back = pull_back(k0, k1, stream, layer_pos[layer], dist, scales[layer], cut, d,
                          widths[layer])
         if residual:  # post: the skip's gradient passes phi' too, pre: it does not
-            scale_rows(back, alpha[layer])
+            if not (normed and norms[layer] != NONE):
+                scale_rows(back, alpha[layer])
             if post:
                 e, big, finite = add_pending(back, e, 0.0, True, layer - 1, pending, pending_e)
         delta, big, finite = back_activate(zs[layer - 1], back, params)
@@ -216,8 +227,8 @@ def network(widths, n_inputs, stream, k0, k1, dist, scales, cut, bias_std, input
 
 @numba.njit(parallel=True, cache=True, nogil=True)
 def run(widths, n_inputs, first, count, k0, k1, dist, scales, cut, bias_std, input_std,
-        skip, alpha, post, backward, hist_ranges, params, q_out, mean_out, grad_out, status,
-        hist):
+        skip, alpha, post, norms, eps, backward, hist_ranges, params, q_out, mean_out,
+        grad_out, status, hist):
     """Simulate networks first .. first + count - 1 (network i uses stream i; first is a
     uint64, so every stream index below 2**64 is reachable).
 
@@ -225,13 +236,14 @@ def run(widths, n_inputs, first, count, k0, k1, dist, scales, cut, bias_std, inp
     phi(z) and delta^2. status: (count, 3, L) int8 codes (OK, OVERFLOW, NAN, UNDERFLOW,
     AFTER_OVERFLOW, AFTER_NAN) of q, mean and grad; only values with code OK are estimates.
     skip, alpha: per layer, the 0-based layer whose pre-activations (post: activations) it
-    adds (-1: none) and the multiplier of its W x + b.
+    adds (-1: none) and the multiplier of its W x + b. norms: per layer, 0 or its
+    normalization (kernel_norms), with eps.
     hist: (threads, 3, L, nbins) counts of z, phi(z), delta in hist_ranges[k] = (lo, hi);
     integer counts, so summing the threads' rows is exact whatever the scheduling.
     """
     for i in numba.prange(count):
         tid = numba.get_thread_id()
         network(widths, n_inputs, first + np.uint64(i), k0, k1, dist, scales, cut, bias_std,
-                input_std, skip, alpha, post, backward, hist_ranges, params, q_out[i],
-                mean_out[i], grad_out[i], status[i], hist[tid])
+                input_std, skip, alpha, post, norms, eps, backward, hist_ranges, params,
+                q_out[i], mean_out[i], grad_out[i], status[i], hist[tid])
 '''

@@ -37,7 +37,7 @@ import sympy as sp
 
 from ..theory.activations import Activation, stable
 from . import kernel_cache as kc
-from . import kernel_draws
+from . import kernel_draws, kernel_norms
 from .jit import imported_modules, modules_digest, package_closure
 from .kernel_cache import KernelCacheWarning
 from .kernel_child import WRITE_FAILED, Lock, compile_in_child, sigint_deferred
@@ -47,6 +47,7 @@ from .kernel_source import TEMPLATE
 
 __all__ = [
     "DIST_CODES",
+    "NORM_CODES",
     "KernelCacheWarning",
     "cache_dir",
     "forget_module",
@@ -62,6 +63,13 @@ DIST_CODES = {
     "uniform": kernel_draws.UNIFORM,
     "truncated_normal": kernel_draws.TRUNCATED_NORMAL,
     "orthogonal": kernel_draws.ORTHOGONAL,
+}
+
+#: Integer code of each normalization inside the kernels (``norms``, per layer; None: none).
+NORM_CODES: dict[str | None, int] = {
+    None: kernel_norms.NONE,
+    "layer": kernel_norms.LAYER,
+    "batch": kernel_norms.BATCH,
 }
 
 # numba.config, typed loosely: its settings (NUMBA_NUM_THREADS) are module globals that Numba
@@ -197,6 +205,8 @@ def _warm_up(run: Any) -> None:
         np.full(layers, -1, dtype=np.int64),
         np.ones(layers),
         False,
+        np.zeros(layers, dtype=np.int64),
+        1e-5,
         True,
         np.array([[-5.0, 5.0]] * 3),
         np.zeros(1),

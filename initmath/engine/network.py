@@ -55,6 +55,7 @@ from ..weights.schemes import SCHEME_ALIASES, SCHEMES, Distribution, Mode, Schem
 from ..weights.schemes import std as scheme_std
 
 __all__ = [
+    "NORMS",
     "RESIDUAL_INITS",
     "RESIDUAL_ORDERINGS",
     "Dense",
@@ -67,6 +68,10 @@ __all__ = [
 #: The initializations of a residual network's branches (:attr:`Residual.init`).
 RESIDUAL_INITS: tuple[str, ...] = ("plain", "fixup")
 
+
+#: The normalizations of a layer's pre-activations (:attr:`Dense.norm`): LayerNorm over the
+#: units of each input, BatchNorm over the inputs (the batch) of each unit.
+NORMS: tuple[str, ...] = ("layer", "batch")
 
 #: The orderings of a residual block (:attr:`Residual.ordering`).
 RESIDUAL_ORDERINGS: tuple[str, ...] = ("pre", "post")
@@ -153,6 +158,8 @@ class NetworkOptions(TypedDict, total=False):
     bias_std: float
     input_std: float
     residual: Residual | None
+    norm: str | None
+    norm_eps: float
 
 
 #: The defaults of :class:`NetworkOptions`.
@@ -165,6 +172,8 @@ DEFAULTS: Mapping[str, Any] = {
     "bias_std": 0.0,
     "input_std": 1.0,
     "residual": None,
+    "norm": None,
+    "norm_eps": 1e-5,
 }
 
 
@@ -189,6 +198,10 @@ class Dense:
         :math:`z = \\phi(z^{\\text{skip}}) + \\alpha (W x + b)`; None: no skip.
     alpha : float
         The multiplier :math:`\\alpha` of :math:`W x + b` (1 without a skip).
+    norm : {"layer", "batch"} or None
+        The normalization of :math:`W x + b` (before :math:`\\alpha` and the skip):
+        :math:`z = z^{\\text{skip}} + \\alpha\\,N(W x + b)`, :math:`N` LayerNorm or
+        BatchNorm at initialization (scale 1, shift 0, ``eps`` of the network).
     """
 
     n_in: int
@@ -197,6 +210,7 @@ class Dense:
     scale: float
     skip: int | None = None
     alpha: float = 1.0
+    norm: str | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -234,6 +248,13 @@ class Network:
         Standard deviations of the biases (>= 0) and of the inputs (> 0).
     residual : Residual, optional
         Residual blocks over the layers (:class:`Residual`); None: a plain stack.
+    norm : {"layer", "batch"}, optional
+        Normalize every layer's :math:`W x + b` (LayerNorm over its units, or BatchNorm over
+        the inputs of a network, which are its batch: ``n_inputs >= 2`` in
+        :func:`initmath.simulate`), as PyTorch's ``LayerNorm`` and ``BatchNorm1d`` do in
+        training mode at initialization; None: no normalization.
+    norm_eps : float
+        The :math:`\\epsilon` added to the variance (> 0; PyTorch's default 1e-5).
 
     Raises
     ------
@@ -261,6 +282,8 @@ class Network:
     bias_std: float
     input_std: float
     residual: Residual | None
+    norm: str | None
+    norm_eps: float
     layers: tuple[Dense, ...]
 
     def __init__(
@@ -293,6 +316,11 @@ class Network:
         )
         if res is not None:
             layers = _residual_layers(ws, layers, res)
+        norm = opts["norm"]
+        if norm is not None:
+            norm = choice(norm, "norm", NORMS)
+            layers = tuple(dataclasses.replace(k, norm=norm) for k in layers)
+        eps = positive_real(opts["norm_eps"], "norm_eps")
         for name, value in (
             ("widths", ws),
             ("activation", act),
@@ -304,6 +332,8 @@ class Network:
             ("bias_std", bias),
             ("input_std", inp),
             ("residual", res),
+            ("norm", norm),
+            ("norm_eps", eps),
             ("layers", layers),
         ):
             object.__setattr__(self, name, value)
@@ -367,6 +397,8 @@ class Network:
             bias_std=self.bias_std,
             input_std=self.input_std,
             residual=self.residual,
+            norm=self.norm,
+            norm_eps=self.norm_eps,
         )
 
     def replace(self, **changes: Any) -> Network:

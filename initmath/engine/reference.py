@@ -14,7 +14,9 @@ baseline of the engine's benchmark (``benchmarks/bench_engine.py``).
 
 Residual networks (:class:`~initmath.engine.network.Residual`) are simulated as the engine
 does: a block end adds the stored pre-activations (ordering ``"post"``: activations) of its
-skip's source, and its gradient joins that layer's on the way back.
+skip's source, and its gradient joins that layer's on the way back. Normalized networks
+(``norm``) normalize every layer's :math:`W x + b` over its units (LayerNorm) or over the
+inputs of the network (BatchNorm), and back-propagate through the normalization exactly.
 
 Differences from :func:`initmath.simulate`: only the ``"normal"`` and ``"uniform"``
 distributions, no histograms or means, and the result is a plain dict. Explosions, NaNs and
@@ -245,6 +247,14 @@ def simulate_numpy(
     scales = net.scales
     skips = [-1 if k.skip is None else k.skip - 1 for k in net.layers]  # 0-based sources
     alphas = [k.alpha for k in net.layers]
+    # every layer is normalized alike: over the units (axis 1) or over the inputs (axis 2)
+    norm_axis = {None: None, "layer": 1, "batch": 2}[net.norm]
+    eps = net.norm_eps
+    if net.norm == "batch" and n_inputs < 2:
+        raise ValueError(
+            f"n_inputs must be >= 2 for batch normalization (the inputs of a network are its "
+            f"batch), got n_inputs={n_inputs!r}"
+        )
     post = residual and net.residual is not None and net.residual.ordering == "post"
     seed = integer(seed, "seed", 0)  # the shared check, as simulate's (no str, float, bool)
     rng = np.random.default_rng(seed)
@@ -289,6 +299,7 @@ def simulate_numpy(
             weights: list[np.ndarray] = []
             zs: list[np.ndarray] = []
             acts: list[np.ndarray] = []
+            normed: list[tuple[np.ndarray, np.ndarray]] = []
             for layer in range(L):
                 nonzero = np.any(x != 0, axis=(1, 2)) | (bias_std > 0.0)
                 w = draw(b, ws[layer + 1], ws[layer], layer)
@@ -296,6 +307,12 @@ def simulate_numpy(
                 z *= factor[layer]
                 if bias_std > 0.0:
                     z += bias_std * rng.standard_normal((b, ws[layer + 1], 1))
+                if norm_axis is not None:  # LayerNorm over the units, BatchNorm the inputs
+                    z -= z.mean(axis=norm_axis, keepdims=True)
+                    inv = 1.0 / np.sqrt((z * z).mean(axis=norm_axis, keepdims=True) + eps)
+                    z *= inv
+                    if backward:
+                        normed.append((z.copy(), inv))
                 if skips[layer] >= 0:  # a block end: z = z^s (post: phi(z^s)) + alpha (W x + b)
                     z *= alphas[layer]
                     z += (acts if post else zs)[skips[layer]]
@@ -346,8 +363,16 @@ def simulate_numpy(
                     break
                 if skips[layer] >= 0:
                     pending[skips[layer]] = delta
-                back = np.matmul(weights[layer].transpose(0, 2, 1), delta)
-                back *= factor[layer] * alphas[layer]
+                if norm_axis is not None:
+                    zh, inv = normed[layer]
+                    d = delta - delta.mean(axis=norm_axis, keepdims=True)
+                    d -= zh * (delta * zh).mean(axis=norm_axis, keepdims=True)
+                    d *= inv * alphas[layer]
+                    back = np.matmul(weights[layer].transpose(0, 2, 1), d)
+                    back *= factor[layer]
+                else:
+                    back = np.matmul(weights[layer].transpose(0, 2, 1), delta)
+                    back *= factor[layer] * alphas[layer]
                 if post and layer - 1 in pending:  # the skip's gradient passes phi' too
                     back += pending.pop(layer - 1)
                 delta = dphi(zs[layer - 1])

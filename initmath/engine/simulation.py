@@ -44,7 +44,7 @@ from ..core.checks import (
 )
 from ..weights.distributions import TRUNCATION
 from .kernel_source import OK
-from .kernels import DIST_CODES, forget_module, kernel_module, kernel_params
+from .kernels import DIST_CODES, NORM_CODES, forget_module, kernel_module, kernel_params
 from .network import Network, NetworkOptions, as_network
 from .rng import seed_key
 from .simulation_result import FAILURES, SimulationResult
@@ -240,6 +240,11 @@ def simulate(
     act = net.activation
     n_networks = integer(n_networks, "n_networks", 2)
     n_inputs = integer(n_inputs, "n_inputs", 1)
+    if net.norm == "batch" and n_inputs < 2:
+        raise ValueError(
+            f"n_inputs must be >= 2 for batch normalization (the inputs of a network are its "
+            f"batch), got n_inputs={n_inputs!r}"
+        )
     first_network = integer(first_network, "first_network", 0)
     if first_network + n_networks > _STREAMS:
         raise ValueError(
@@ -285,6 +290,7 @@ def simulate(
     skip = np.array([-1 if k.skip is None else k.skip - 1 for k in net.layers], dtype=np.int64)
     alpha = np.array([k.alpha for k in net.layers], dtype=np.float64)
     post = net.residual is not None and net.residual.ordering == "post"
+    norms = np.array([NORM_CODES[k.norm] for k in net.layers], dtype=np.int64)
     kernel = kernel_module(act).run
     params = kernel_params(act)
     keys = ("q", "mean", "grad") if backward else ("q", "mean")
@@ -326,6 +332,8 @@ def simulate(
                     skip,
                     alpha,
                     post,
+                    norms,
+                    net.norm_eps,
                     backward,
                     ranges,
                     params,
@@ -378,6 +386,8 @@ def simulate(
         "bias_std": net.bias_std,
         "input_std": net.input_std,
         "residual": net.residual,
+        "norm": net.norm,
+        "norm_eps": net.norm_eps,
         "n_inputs": n_inputs,
         "seed": int(seed),
         "backward": backward,

@@ -101,7 +101,12 @@ def predict(
     :math:`\\tilde q_s` gains :math:`\\tilde q_e`, since the branch's zero-mean weights
     make it uncorrelated with the skip; with ordering ``"post"`` the block ends are not
     Gaussian and their law is carried on a grid
-    (:func:`initmath.theory.residual.post_activation_moments`). Layer :math:`\\ell` maps
+    (:func:`initmath.theory.residual.post_activation_moments`). A normalized layer
+    (``norm``) has :math:`q = u/(u + \\epsilon)` for the second moment :math:`u` of its
+    :math:`W x + b`, and LayerNorm divides the gradient's second moment by
+    :math:`u + \\epsilon` on the way back (the :math:`O(1/n)` of its projection neglected);
+    batch-normalized gradients, which depend on the correlations within the batch, are not
+    predicted (``ValueError``). Layer :math:`\\ell` maps
     :math:`q_\\ell = \\sigma_{w,\\ell}^2 M(q_{\\ell-1}) + \\sigma_b^2` (the first from
     the input's :math:`q_0`, with :math:`M(q_0) = q_0`), with
     :math:`\\sigma_{w,\\ell}^2 = n_{in} \\operatorname{Var}(W^\\ell)`
@@ -123,7 +128,19 @@ def predict(
     if not isinstance(backward, (bool, np.bool_)):
         raise TypeError(f"backward must be a bool, got {backward!r}")
     act, layers, bias2 = net.activation, net.layers, net.sigma_b2
-    if net.residual is not None and net.residual.ordering == "post":
+    post = net.residual is not None and net.residual.ordering == "post"
+    if net.norm is not None and post:
+        raise ValueError(
+            "no infinite-width prediction for normalized post-activation residual networks "
+            "yet; initmath.simulate measures them"
+        )
+    if net.norm == "batch" and backward:
+        raise ValueError(
+            "no infinite-width prediction of batch-normalized gradients: they depend on the "
+            "correlations between the inputs of a batch (Yang et al. 2019); "
+            "initmath.simulate measures them"
+        )
+    if post:
         return post_activation_moments(
             act,
             [k.sigma_w2 for k in layers],
@@ -136,10 +153,14 @@ def predict(
         )
     L = net.depth
     q = np.empty(L)
-    q[0] = layers[0].sigma_w2 * net.input_q + bias2
+    inflow = np.empty(L)  # the second moment of W x + b, before any normalization
+    eps = net.norm_eps
+    inflow[0] = layers[0].sigma_w2 * net.input_q + bias2
+    q[0] = _normalized(inflow[0], layers[0].norm, eps)
     for ell in range(1, L):
         layer = layers[ell]
-        q[ell] = layer.alpha**2 * (layer.sigma_w2 * _m(act, q[ell - 1]) + bias2)
+        inflow[ell] = layer.sigma_w2 * _m(act, q[ell - 1]) + bias2
+        q[ell] = layer.alpha**2 * _normalized(inflow[ell], layer.norm, eps)
         if layer.skip is not None:  # the skip is independent of the zero-mean branch
             q[ell] += q[layer.skip - 1]
     if not backward:
@@ -148,11 +169,20 @@ def predict(
     g[L - 1] = 1.0
     for ell in range(L - 1, 0, -1):
         layer = layers[ell]
-        g[ell - 1] = layer.alpha**2 * layer.n_out * layer.variance * _d(act, q[ell - 1]) * g[ell]
+        # through alpha * N(W x + b): LayerNorm divides the gradient by its sigma
+        through = layer.alpha**2 * g[ell]
+        if layer.norm is not None:
+            through /= inflow[ell] + eps
+        g[ell - 1] = layer.n_out * layer.variance * _d(act, q[ell - 1]) * through
         # gradients that reach a layer through its skip were added when the block end was
         # passed (its layer is higher, so its g is final by then)
         g[ell - 1] += sum(g[k] for k in range(ell, L) if layers[k].skip == ell)
     return q, g
+
+
+def _normalized(inflow: float, norm: str | None, eps: float) -> float:
+    """The second moment after a normalization: var / (var + eps) at infinite width."""
+    return inflow if norm is None else inflow / (inflow + eps)
 
 
 def _m(act: Any, q: float) -> float:

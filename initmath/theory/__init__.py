@@ -7,7 +7,8 @@ forms), :mod:`~initmath.theory.quadrature` (the one Gaussian quadrature rule),
 side by side), :mod:`~initmath.theory.derivations` (the schemes' conditions, solved),
 :mod:`~initmath.theory.meanfield` (length and correlation maps, fixed points, criticality),
 :mod:`~initmath.theory.iteration` (those maps iterated over depth),
-:mod:`~initmath.theory.residual` (residual blocks' maps, branch scaling, Fixup) and
+:mod:`~initmath.theory.residual` (residual blocks' maps, branch scaling, Fixup),
+:mod:`~initmath.theory.normalization` (LayerNorm and BatchNorm at initialization) and
 :mod:`~initmath.theory.finite_width` (exact 1/width effects). Imports only the layers below.
 """
 
