@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .moments import Q, symbolic_moment
+from .moments import Q, derivative_moment, moment, symbolic_moment
 
 __all__ = ["batchnorm_gradient_rate"]
 
@@ -36,19 +36,21 @@ def batchnorm_gradient_rate(act: object) -> sp.Expr:
     independent of the weights' variance, which cancels between the forward batch variance
     and the backward gain. ReLU: :math:`\pi/(\pi - 1)`; the identity: 1.
 
-    Valid in the limit of infinite width and batch size, for activations with closed-form
-    Gaussian moments.
-
-    Raises
-    ------
-    ValueError
-        If a moment has no closed form (:func:`initmath.theory.moments.symbolic_moment`).
+    Valid in the limit of infinite width and batch size. Exact (a SymPy expression) for
+    activations with closed-form Gaussian moments, otherwise a ``sympy.Float`` from the
+    numeric moments (:func:`initmath.moment`, :func:`initmath.derivative_moment`).
     """
     moments = []
     for k, derivative in ((2, True), (2, False), (1, False)):
         m = symbolic_moment(act, k, derivative=derivative)
         if m is None:
-            raise ValueError(f"activation {act!r} has no closed-form Gaussian moments")
+            return sp.Float(_numeric_rate(act))
         moments.append(m.subs(Q, 1))
     d2, m2, m1 = moments
     return sp.simplify(d2 / (m2 - m1**2))
+
+
+def _numeric_rate(act: object) -> float:
+    d2 = derivative_moment(act, 1.0, 2).value
+    m2, m1 = moment(act, 1.0, 2).value, moment(act, 1.0, 1).value
+    return d2 / (m2 - m1 * m1)

@@ -112,3 +112,16 @@ def test_batch_norm_gradient_growth_approaches_the_large_batch_rate():
     # batches, and approaching the rate from above
     assert measured[16] > measured[128] > rate
     assert measured[128] / rate - 1 < 0.015
+
+
+def test_batchnorm_rate_of_tanh_against_scipy_quadrature():
+    from scipy import integrate
+
+    def gauss(f):
+        return integrate.quad(
+            lambda x: f(x) * math.exp(-x * x / 2) / math.sqrt(2 * math.pi), -30, 30, epsabs=1e-14
+        )[0]
+
+    d2 = gauss(lambda x: 1 / math.cosh(x) ** 4)
+    m2 = gauss(lambda x: math.tanh(x) ** 2)  # tanh is odd: its mean is zero
+    assert float(batchnorm_gradient_rate("tanh")) == pytest.approx(d2 / m2, rel=1e-9)
