@@ -168,3 +168,17 @@ def test_the_private_name_check_sees_them():
         "import initmath._hidden",
         "st._sqrt",
     ]
+
+
+def test_no_string_literal_holds_a_control_character():
+    # a "\alpha" or "\text" in a non-raw docstring is a bell or a tab, which MathJax cannot
+    # read (the API appendix's TeX errors of 2026-12-02); the literals must use r"" or \\
+    import ast
+
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if any(c in node.value for c in "\a\b\f\v\t"):
+                    found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+    assert not found, found

@@ -1,6 +1,6 @@
 r"""Residual connections inside the Monte Carlo kernels (Numba).
 
-A layer with a skip (:attr:`initmath.engine.network.Dense.skip`) computes
+A layer with a skip (``initmath.engine.network.Dense.skip``) computes
 :math:`z^e = z^s + \alpha (W^e x^{e-1} + b^e)` (ordering ``"pre"``) or
 :math:`z^e = \phi(z^s) + \alpha (W^e x^{e-1} + b^e)` (``"post"``): forward,
 :func:`add_skip` turns the layer's :math:`W x + b` into that, from the stored pre-activations
@@ -42,7 +42,7 @@ def add_skip(
     z: np.ndarray, layer: int, skip: np.ndarray, alpha: np.ndarray, zs: np.ndarray
 ) -> bool:
     r"""In place, a layer's :math:`z = W x + b` becomes
-    :math:`lpha z + z^{	ext{skip}}` (the stored pre-activations ``zs[skip[layer]]``);
+    :math:`\alpha z + z^{\text{skip}}` (the stored pre-activations ``zs[skip[layer]]``);
     nothing for a layer without a skip. Returns whether it added a skip."""
     source = skip[layer]
     if source < 0:
@@ -78,8 +78,8 @@ def hold(
 
 @jit
 def scale_rows(back: np.ndarray, alpha: float) -> None:
-    r"""In place, :math:`	ext{back} \leftarrow lpha\,	ext{back}` (the branch multiplier
-    on the pulled-back gradient); nothing when :math:`lpha = 1`."""
+    r"""In place, :math:`\text{back} \leftarrow \alpha\,\text{back}` (the branch multiplier
+    on the pulled-back gradient); nothing when :math:`\alpha = 1`."""
     if alpha == 1.0:
         return
     rows, cols = back.shape

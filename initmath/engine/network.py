@@ -22,8 +22,8 @@ its variance map, and the consumers dispatch on it.
 
 Residual networks (:class:`Residual`, the ``residual`` option) are Dense layers with a skip:
 the last layer of each residual branch adds the pre-activations of the layer before the
-branch, :math:`z^{e} = z^{s} + \alpha (W^{e} x^{e-1} + b^{e})`
-(:attr:`Dense.skip`, :attr:`Dense.alpha`).
+branch, :math:`z^{e} = z^{s} + \\alpha (W^{e} x^{e-1} + b^{e})`
+(``Dense.skip``, ``Dense.alpha``).
 
 >>> res = initmath.Network([64] * 8, "relu", residual=initmath.Residual(layers=2, alpha=0.5))
 >>> [layer.skip for layer in res.layers], res.blocks
@@ -65,15 +65,15 @@ __all__ = [
     "as_network",
 ]
 
-#: The initializations of a residual network's branches (:attr:`Residual.init`).
+#: The initializations of a residual network's branches (``Residual.init``).
 RESIDUAL_INITS: tuple[str, ...] = ("plain", "fixup")
 
 
-#: The normalizations of a layer's pre-activations (:attr:`Dense.norm`): LayerNorm over the
+#: The normalizations of a layer's pre-activations (``Dense.norm``): LayerNorm over the
 #: units of each input, BatchNorm over the inputs (the batch) of each unit.
 NORMS: tuple[str, ...] = ("layer", "batch")
 
-#: The orderings of a residual block (:attr:`Residual.ordering`).
+#: The orderings of a residual block (``Residual.ordering``).
 RESIDUAL_ORDERINGS: tuple[str, ...] = ("pre", "post")
 
 

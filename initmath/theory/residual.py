@@ -48,7 +48,7 @@ __all__ = [
     "residual_forward_map",
 ]
 
-#: The branch multiplier :math:`\alpha` (:attr:`initmath.Residual.alpha`).
+#: The branch multiplier :math:`\alpha` (``initmath.Residual.alpha``).
 ALPHA = sp.Symbol("alpha", nonnegative=True)
 #: The number of residual blocks :math:`B`.
 BLOCKS = sp.Symbol("B", positive=True, integer=True)
