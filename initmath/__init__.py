@@ -53,6 +53,7 @@ from .weights.shapes import LAYOUTS, WeightShape, fans
 from .weights.torch_gain import ActivationSpec
 
 if TYPE_CHECKING:
+    from .engine.convolution import Conv
     from .engine.network import Network, Residual
     from .engine.simulation import SimulationResult, simulate
     from .practice.registry import Formula, formulas
@@ -82,6 +83,7 @@ _LAZY = {
     "derivative_moment": "theory.moments",
     "Formula": "practice.registry",
     "formulas": "practice.registry",
+    "Conv": "engine.convolution",
     "Network": "engine.network",
     "Residual": "engine.network",
     "simulate": "engine.simulation",
@@ -109,6 +111,7 @@ __all__ = [
     "ActivationSpec",
     "Formula",
     "Moment",
+    "Conv",
     "Network",
     "RNGLike",
     "Residual",

@@ -13,7 +13,7 @@ draws from its stream in :mod:`initmath.engine.kernel_draws`, what it records in
 :mod:`initmath.engine.kernel_checks`. For layer :math:`\ell` the driver
 
 1. draws :math:`W^\ell` and the biases, :math:`z^\ell = W^\ell x^{\ell-1} + b^\ell`
-   (``pre_activations``);
+   (``layer_pre_activations``, dense or convolutional);
 2. records :math:`q^\ell`, the mean of :math:`(z^\ell)^2`, and its status
    (``check_forward``); an overflow or a NaN stops the network;
 3. computes :math:`x^\ell = \phi(z^\ell)` and the sum of its entries (``activate``);
@@ -22,7 +22,7 @@ draws from its stream in :mod:`initmath.engine.kernel_draws`, what it records in
 
 Backward, from a standard Gaussian gradient at the last layer (``output_gradient``), it
 records the second moment of :math:`\delta^\ell` (``check_gradient``), regenerates
-:math:`W^\ell` to compute :math:`(W^\ell)^T \delta^\ell` (``pull_back``), multiplies by
+:math:`W^\ell` to compute :math:`(W^\ell)^T \delta^\ell` (``layer_pull_back``), multiplies by
 :math:`\phi'(z^{\ell-1})` (``back_activate``) and keeps :math:`\delta` scaled by an exact
 power of two (``rescale``).
 """
@@ -32,12 +32,16 @@ from __future__ import annotations
 __all__ = [
     "AFTER_NAN",
     "AFTER_OVERFLOW",
+    "CONV",
+    "DENSE",
     "EXPLODE",
+    "GEOMETRY_SIZE",
     "NAN",
     "OK",
     "OVERFLOW",
     "TEMPLATE",
     "TINY",
+    "TRANSPOSED",
     "UNDERFLOW",
 ]
 
@@ -57,6 +61,13 @@ TINY = 2.0**-1000
 #: forward pass).
 OK, OVERFLOW, NAN, UNDERFLOW, AFTER_OVERFLOW, AFTER_NAN = 0, 1, 2, 3, 4, 5
 
+#: Layer kinds in a layer's geometry row
+#: (:meth:`initmath.engine.convolution.Convolution.geometry`, read by
+#: :mod:`initmath.engine.kernel_convs`): a dense layer, an ordinary and a transposed
+#: convolution; and the entries of a row.
+DENSE, CONV, TRANSPOSED = 0, 1, 2
+GEOMETRY_SIZE = 15
+
 #: Python source of the kernel module, with ``str.format`` fields ``name`` (the activation's
 #: name), ``phi`` and ``dphi`` (Python expressions, parenthesized where they span lines).
 TEMPLATE = '''\
@@ -74,12 +85,8 @@ from initmath.engine.kernel_checks import (
     max_width,
     rescale,
 )
-from initmath.engine.kernel_draws import (
-    network_input,
-    output_gradient,
-    pre_activations,
-    pull_back,
-)
+from initmath.engine.kernel_convs import layer_pre_activations, layer_pull_back
+from initmath.engine.kernel_draws import network_input, output_gradient
 from initmath.engine.kernel_norms import NONE, has_norms, norm_back, normalize
 from initmath.engine.kernel_skips import (
     WAITING_NONE,
@@ -151,11 +158,12 @@ def back_activate(z, back, p):
 
 @numba.njit(cache=True, nogil=True)
 def network(widths, n_inputs, stream, k0, k1, dist, scales, cut, bias_std, input_std,
-            skip, alpha, post, norms, eps, backward, hist_ranges, params, q_out, mean_out,
-            grad_out, status, hist):
+            skip, alpha, post, norms, eps, geom, backward, hist_ranges, params, q_out,
+            mean_out, grad_out, status, hist):
     """One network on its own stream: its rows of q/mean/grad, its status codes
     status[0 (q) | 1 (mean) | 2 (grad), layer] and its thread's histograms, by the steps
-    of initmath.engine.kernel_draws, kernel_checks, kernel_skips and kernel_norms.
+    of initmath.engine.kernel_draws, kernel_convs, kernel_checks, kernel_skips and
+    kernel_norms.
 
     A separate (serial) function: inside the parallel kernel Numba's array analysis
     would assume every layer's buffers have the first layer's shape.
@@ -174,8 +182,8 @@ def network(widths, n_inputs, stream, k0, k1, dist, scales, cut, bias_std, input
     inv = np.empty((n_layers if normed else 1, max(max_width(widths), n_inputs)))
     for layer in range(n_layers):
         layer_pos[layer] = pos
-        z, pos = pre_activations(k0, k1, stream, pos, dist, scales[layer], cut, bias_std, a,
-                                 widths[layer + 1])
+        z, pos = layer_pre_activations(k0, k1, stream, pos, dist, scales[layer], cut,
+                                       bias_std, a, widths[layer + 1], geom[layer])
         if normed and norms[layer] != NONE:
             normalize(z, norms[layer], eps, zh[layer, : z.shape[0], :], inv[layer])
         skipped = residual and add_skip(z, layer, skip, alpha, acts if post else zs)
@@ -212,8 +220,8 @@ def network(widths, n_inputs, stream, k0, k1, dist, scales, cut, bias_std, input
         if normed and norms[layer] != NONE:  # through alpha * normalize(W x + b)
             d = norm_back(delta, norms[layer], zh[layer, : delta.shape[0], :], inv[layer],
                           alpha[layer])
-        back = pull_back(k0, k1, stream, layer_pos[layer], dist, scales[layer], cut, d,
-                         widths[layer])
+        back = layer_pull_back(k0, k1, stream, layer_pos[layer], dist, scales[layer], cut, d,
+                               widths[layer], geom[layer])
         if residual:  # post: the skip's gradient passes phi' too, pre: it does not
             if not (normed and norms[layer] != NONE):
                 scale_rows(back, alpha[layer])
@@ -227,7 +235,7 @@ def network(widths, n_inputs, stream, k0, k1, dist, scales, cut, bias_std, input
 
 @numba.njit(parallel=True, cache=True, nogil=True)
 def run(widths, n_inputs, first, count, k0, k1, dist, scales, cut, bias_std, input_std,
-        skip, alpha, post, norms, eps, backward, hist_ranges, params, q_out, mean_out,
+        skip, alpha, post, norms, eps, geom, backward, hist_ranges, params, q_out, mean_out,
         grad_out, status, hist):
     """Simulate networks first .. first + count - 1 (network i uses stream i; first is a
     uint64, so every stream index below 2**64 is reachable).
@@ -237,13 +245,14 @@ def run(widths, n_inputs, first, count, k0, k1, dist, scales, cut, bias_std, inp
     AFTER_OVERFLOW, AFTER_NAN) of q, mean and grad; only values with code OK are estimates.
     skip, alpha: per layer, the 0-based layer whose pre-activations (post: activations) it
     adds (-1: none) and the multiplier of its W x + b. norms: per layer, 0 or its
-    normalization (kernel_norms), with eps.
+    normalization (kernel_norms), with eps. geom: (L, 15) int64, each layer's kind and
+    convolution geometry (kernel_convs).
     hist: (threads, 3, L, nbins) counts of z, phi(z), delta in hist_ranges[k] = (lo, hi);
     integer counts, so summing the threads' rows is exact whatever the scheduling.
     """
     for i in numba.prange(count):
         tid = numba.get_thread_id()
         network(widths, n_inputs, first + np.uint64(i), k0, k1, dist, scales, cut, bias_std,
-                input_std, skip, alpha, post, norms, eps, backward, hist_ranges, params,
-                q_out[i], mean_out[i], grad_out[i], status[i], hist[tid])
+                input_std, skip, alpha, post, norms, eps, geom, backward, hist_ranges,
+                params, q_out[i], mean_out[i], grad_out[i], status[i], hist[tid])
 '''

@@ -43,7 +43,7 @@ from .kernel_cache import KernelCacheWarning
 from .kernel_child import WRITE_FAILED, Lock, compile_in_child, sigint_deferred
 from .kernel_loader import compiled_on_disk, from_cache, from_cache_or_memory, in_memory
 from .kernel_printer import as_returned, print_expression
-from .kernel_source import TEMPLATE
+from .kernel_source import GEOMETRY_SIZE, TEMPLATE
 
 __all__ = [
     "DIST_CODES",
@@ -77,7 +77,7 @@ NORM_CODES: dict[str | None, int] = {
 _NUMBA_CONFIG: Any = numba.config
 
 #: Version of this generator (part of every kernel's digest).
-_GENERATOR = "initmath.engine.kernels 4"
+_GENERATOR = "initmath.engine.kernels 5"
 
 _MODULES: dict[str, ModuleType] = {}
 _LOCK = threading.RLock()
@@ -207,6 +207,7 @@ def _warm_up(run: Any) -> None:
         False,
         np.zeros(layers, dtype=np.int64),
         1e-5,
+        np.zeros((layers, GEOMETRY_SIZE), dtype=np.int64),
         True,
         np.array([[-5.0, 5.0]] * 3),
         np.zeros(1),

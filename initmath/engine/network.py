@@ -17,8 +17,10 @@ builds one with :func:`as_network`.
 >>> net.replace(bias_std=0.5).sigma_b2
 0.25
 
-Layers are objects of a layer kind (:class:`Dense` for now). A new kind is added here, with
-its variance map, and the consumers dispatch on it.
+Layers are objects of a layer kind: :class:`Dense`, or
+:class:`~initmath.engine.convolution.Convolution` for the items
+:class:`~initmath.engine.convolution.Conv` of a convolutional architecture (see that
+module). A new kind is added with its variance map, and the consumers dispatch on it.
 
 Residual networks (:class:`Residual`, the ``residual`` option) are Dense layers with a skip:
 the last layer of each residual branch adds the pre-activations of the layer before the
@@ -47,18 +49,22 @@ from ..core.checks import (
     layer_widths,
     nonnegative_real,
     positive_real,
+    shape_tuple,
 )
 from ..theory.activations import Activation, registered
 from ..theory.activations import activation as get_activation
 from ..weights.distributions import DISTRIBUTIONS, truncated_normal_std
 from ..weights.schemes import SCHEME_ALIASES, SCHEMES, Distribution, Mode, Scheme, bound
 from ..weights.schemes import std as scheme_std
+from ..weights.shapes import FAN_CONVENTIONS, FanConvention, WeightShape
+from .convolution import Conv, Convolution, convolution
 
 __all__ = [
     "NORMS",
     "RESIDUAL_INITS",
     "RESIDUAL_ORDERINGS",
     "Dense",
+    "Layer",
     "Network",
     "NetworkOptions",
     "Residual",
@@ -160,6 +166,7 @@ class NetworkOptions(TypedDict, total=False):
     residual: Residual | None
     norm: str | None
     norm_eps: float
+    fan_convention: FanConvention
 
 
 #: The defaults of :class:`NetworkOptions`.
@@ -174,6 +181,7 @@ DEFAULTS: Mapping[str, Any] = {
     "residual": None,
     "norm": None,
     "norm_eps": 1e-5,
+    "fan_convention": "true",
 }
 
 
@@ -223,6 +231,10 @@ class Dense:
         return self.n_in * self.variance
 
 
+#: A layer of a network: fully connected or convolutional.
+Layer = Dense | Convolution
+
+
 @dataclass(frozen=True, init=False)
 class Network:
     """A random network: layers of i.i.d. weights, an activation after each, Gaussian inputs.
@@ -235,8 +247,14 @@ class Network:
 
     Parameters
     ----------
-    widths : sequence of int
+    widths : sequence of int, or an architecture
         ``[n0, n1, ..., nL]``: input width, then each layer's width (all >= 1, L >= 1).
+        Or a convolutional architecture: the input's shape ``(C, H)`` or ``(C, H, W)``
+        first, then one item per layer, a :class:`~initmath.engine.convolution.Conv` or an
+        int (a dense layer of that width on the flattened activations), for example
+        ``[(3, 32, 32), Conv(16, 3), Conv(32, 3, stride=2), 10]``; the inputs are then
+        i.i.d. over channels and positions, a layer's bias one per output channel, and
+        ``widths`` the flattened sizes.
     activation : str, (str, float) or Activation
         The nonlinearity :math:`\\phi` (any registered activation).
     scheme, distribution, gain, mode
@@ -255,6 +273,11 @@ class Network:
         training mode at initialization; None: no normalization.
     norm_eps : float
         The :math:`\\epsilon` added to the variance (> 0; PyTorch's default 1e-5).
+    fan_convention : {"true", "framework"}
+        The fans a scheme divides by (:meth:`initmath.WeightShape.fans`): the layer's true
+        ones, or those PyTorch reads off the weight's shape, which differ for the fan-out of
+        grouped and strided convolutions and both fans of transposed ones (use it to
+        reproduce PyTorch's ``kaiming_normal_``).
 
     Raises
     ------
@@ -267,9 +290,11 @@ class Network:
     activation : Activation
     scheme, distribution, gain, mode, std, bias_std, input_std
         The canonical values (aliases resolved).
-    layers : tuple of Dense
+    layers : tuple of Dense or Convolution
         One per layer, with its weight variance and distribution scale (and, residual, its
         skip).
+    architecture : tuple
+        The first argument, canonical: the widths, or the input shape and the layer items.
     """
 
     widths: tuple[int, ...]
@@ -284,10 +309,12 @@ class Network:
     residual: Residual | None
     norm: str | None
     norm_eps: float
-    layers: tuple[Dense, ...]
+    fan_convention: FanConvention
+    layers: tuple[Layer, ...]
+    architecture: tuple[Any, ...]
 
     def __init__(
-        self, widths: Sequence[int], activation: object, **options: Unpack[NetworkOptions]
+        self, widths: Sequence[Any], activation: object, **options: Unpack[NetworkOptions]
     ) -> None:
         unknown = sorted(set(options) - set(DEFAULTS))
         if unknown:
@@ -296,7 +323,7 @@ class Network:
                 f"{', '.join(DEFAULTS)}"
             )
         opts = {**DEFAULTS, **options}
-        ws = tuple(layer_widths(widths))
+        arch = _architecture(widths)
         act = get_activation(activation)
         sch = cast(Scheme, choice(opts["scheme"], "scheme", SCHEMES, SCHEME_ALIASES))
         dist = cast(Distribution, choice(opts["distribution"], "distribution", DISTRIBUTIONS))
@@ -310,15 +337,22 @@ class Network:
         res = opts["residual"]
         if res is not None and not isinstance(res, Residual):
             raise TypeError(f"residual must be None or a Residual, got {res!r}")
-        layers = tuple(
-            _dense(n_in, n_out, sch, dist, gain, mode, fixed)
-            for n_in, n_out in zip(ws[:-1], ws[1:], strict=True)
+        fan_conv = cast(
+            FanConvention, choice(opts["fan_convention"], "fan_convention", FAN_CONVENTIONS)
         )
+        layers = _layers(arch, sch, dist, gain, mode, fixed, fan_conv)
+        ws = (layers[0].n_in, *(k.n_out for k in layers))
         if res is not None:
             layers = _residual_layers(ws, layers, res)
         norm = opts["norm"]
         if norm is not None:
             norm = choice(norm, "norm", NORMS)
+            if norm == "batch" and any(isinstance(k, Convolution) for k in layers):
+                raise ValueError(
+                    "norm='batch' normalizes each unit over the batch (BatchNorm1d); a "
+                    "convolutional layer's BatchNorm2d pools each channel's positions too, "
+                    "which the engine does not simulate yet: use norm='layer' or None"
+                )
             layers = tuple(dataclasses.replace(k, norm=norm) for k in layers)
         eps = positive_real(opts["norm_eps"], "norm_eps")
         for name, value in (
@@ -334,7 +368,9 @@ class Network:
             ("residual", res),
             ("norm", norm),
             ("norm_eps", eps),
+            ("fan_convention", fan_conv),
             ("layers", layers),
+            ("architecture", arch),
         ):
             object.__setattr__(self, name, value)
 
@@ -349,17 +385,36 @@ class Network:
         return 0 if self.residual is None else (self.depth - 1) // self.residual.layers
 
     def require_plain(self, what: str) -> None:
-        """Refuse a residual network where ``what`` (a consumer) handles only plain stacks.
+        """Refuse a residual or convolutional network where ``what`` (a consumer) handles
+        only plain fully connected stacks.
 
         Raises
         ------
         ValueError
-            If :attr:`residual` is set.
+            If ``residual`` is set or a layer is a convolution.
         """
         if self.residual is not None:
             raise ValueError(
                 f"{what} takes plain stacks only, got a network with residual={self.residual!r}"
             )
+        if self.convolutional:
+            raise ValueError(
+                f"{what} takes fully connected stacks only, got the convolutional "
+                f"architecture {list(self.architecture)!r}"
+            )
+
+    @property
+    def convolutional(self) -> bool:
+        """Whether any layer is a convolution."""
+        return any(isinstance(k, Convolution) for k in self.layers)
+
+    @property
+    def shapes(self) -> tuple[tuple[int, ...], ...]:
+        """The input's shape, then each layer's output shape (``(n,)`` for dense layers)."""
+        return (
+            getattr(self.layers[0], "in_shape", None) or (self.widths[0],),
+            *(getattr(k, "out_shape", None) or (k.n_out,) for k in self.layers),
+        )
 
     @property
     def variances(self) -> tuple[float, ...]:
@@ -399,6 +454,7 @@ class Network:
             residual=self.residual,
             norm=self.norm,
             norm_eps=self.norm_eps,
+            fan_convention=self.fan_convention,
         )
 
     def replace(self, **changes: Any) -> Network:
@@ -407,7 +463,7 @@ class Network:
         The new values are checked as the constructor checks them.
         """
         fields: dict[str, Any] = {
-            "widths": self.widths,
+            "widths": self.architecture,
             "activation": self.activation,
             **self.options(),
         }
@@ -418,13 +474,18 @@ class Network:
         return Network(fields.pop("widths"), fields.pop("activation"), **fields)
 
     def __hash__(self) -> int:
-        return hash((self.widths, repr(self.activation), *self.options().values()))
+        return hash((self.architecture, repr(self.activation), *self.options().values()))
 
     def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v!r}" for k, v in self.options().items() if v != DEFAULTS[k])
         act = self.activation
         label = repr(act.name) if repr(act) == repr(registered(act.name)) else repr(act)
-        return f"Network({_widths_repr(self.widths)}, {label}" + (f", {opts})" if opts else ")")
+        first = (
+            _widths_repr(self.widths)
+            if self.architecture == self.widths
+            else repr(list(self.architecture))
+        )
+        return f"Network({first}, {label}" + (f", {opts})" if opts else ")")
 
 
 def _widths_repr(ws: tuple[int, ...]) -> str:
@@ -437,6 +498,123 @@ def _widths_repr(ws: tuple[int, ...]) -> str:
     return repr(list(ws))
 
 
+def _architecture(spec: object) -> tuple[Any, ...]:
+    """The canonical architecture: the widths as ints, or the input shape and the items."""
+    if isinstance(spec, np.ndarray):
+        spec = spec.tolist()
+    if isinstance(spec, (str, bytes)) or not isinstance(spec, Sequence) or not spec:
+        return tuple(layer_widths(spec))
+    first = spec[0]
+    if not isinstance(first, (tuple, list)):
+        return tuple(layer_widths(spec))
+    shape = shape_tuple(first, "the input shape", min_ndim=1)
+    if len(shape) not in (2, 3):
+        raise ValueError(
+            f"a convolutional architecture starts with the input's shape (C, H) or (C, H, W), "
+            f"got {first!r}"
+        )
+    items = list(spec[1:])
+    if not items:
+        raise ValueError(f"the architecture {list(spec)!r} has no layer after its input shape")
+    out: list[Any] = [shape]
+    for i, item in enumerate(items, start=1):
+        if isinstance(item, Conv):
+            out.append(item)
+        elif isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_)):
+            out.append(integer(item, f"the width of layer {i}", 1))
+        else:
+            raise TypeError(
+                f"layer {i} of a convolutional architecture must be a Conv or an int (a dense "
+                f"width), got {item!r}"
+            )
+    return tuple(out)
+
+
+def _layers(
+    arch: tuple[Any, ...],
+    scheme: Scheme,
+    dist: Distribution,
+    gain: float | None,
+    mode: Mode | None,
+    fixed: float | None,
+    fan_convention: FanConvention,
+) -> tuple[Layer, ...]:
+    """One layer object per item of the architecture, with its weights' variance and scale."""
+    if not isinstance(arch[0], tuple):  # plain widths
+        return tuple(
+            _dense(n_in, n_out, scheme, dist, gain, mode, fixed)
+            for n_in, n_out in zip(arch[:-1], arch[1:], strict=True)
+        )
+    shape: tuple[int, ...] = arch[0]
+    layers: list[Layer] = []
+    for i, item in enumerate(arch[1:], start=1):
+        if isinstance(item, Conv):
+            if len(shape) == 1:
+                raise ValueError(
+                    f"layer {i} is a Conv after a dense layer: a convolution needs an input "
+                    f"with positions, got the flat shape {shape!r}"
+                )
+            try:
+                layer = convolution(shape, item, 0.0, 0.0)
+            except ValueError as exc:
+                raise ValueError(f"layer {i} ({item!r}): {exc}") from None
+            ws = WeightShape(
+                layer.shape, groups=item.groups, transposed=item.transposed, stride=layer.stride
+            )
+            variance, scale = _weights(
+                ws, layer.matrix, scheme, dist, gain, mode, fixed, fan_convention
+            )
+            layers.append(dataclasses.replace(layer, variance=variance, scale=scale))
+            shape = layer.out_shape
+        else:
+            layers.append(_dense(math.prod(shape), item, scheme, dist, gain, mode, fixed))
+            shape = (item,)
+    return tuple(layers)
+
+
+def _weights(
+    shape: WeightShape | tuple[int, int],
+    matrix: tuple[int, int],
+    scheme: Scheme,
+    dist: Distribution,
+    gain: float | None,
+    mode: Mode | None,
+    fixed: float | None,
+    fan_convention: FanConvention = "true",
+) -> tuple[float, float]:
+    """The weights' variance and distribution scale (see ``Dense.scale``)."""
+    s = float(
+        scheme_std(
+            shape,
+            scheme,
+            distribution=dist,
+            mode=mode,
+            gain=gain,
+            std=fixed,
+            fan_convention=fan_convention,
+        )
+    )
+    if dist == "uniform":
+        scale = float(
+            bound(
+                shape,
+                scheme,
+                distribution="uniform",
+                mode=mode,
+                gain=gain,
+                std=fixed,
+                fan_convention=fan_convention,
+            )
+        )
+    elif dist == "truncated_normal":
+        scale = s / truncated_normal_std()
+    elif dist == "orthogonal":
+        scale = s * math.sqrt(max(matrix))  # the gain
+    else:
+        scale = s
+    return s * s, scale
+
+
 def _dense(
     n_in: int,
     n_out: int,
@@ -446,22 +624,13 @@ def _dense(
     mode: Mode | None,
     fixed: float | None,
 ) -> Dense:
-    shape = (n_out, n_in)
-    s = float(scheme_std(shape, scheme, distribution=dist, mode=mode, gain=gain, std=fixed))
-    if dist == "uniform":
-        scale = float(bound(shape, scheme, distribution="uniform", mode=mode, gain=gain, std=fixed))
-    elif dist == "truncated_normal":
-        scale = s / truncated_normal_std()
-    elif dist == "orthogonal":
-        scale = s * math.sqrt(max(shape))  # the gain
-    else:
-        scale = s
-    return Dense(n_in, n_out, s * s, scale)
+    variance, scale = _weights((n_out, n_in), (n_out, n_in), scheme, dist, gain, mode, fixed)
+    return Dense(n_in, n_out, variance, scale)
 
 
 def _residual_layers(
-    ws: tuple[int, ...], layers: tuple[Dense, ...], res: Residual
-) -> tuple[Dense, ...]:
+    ws: tuple[int, ...], layers: tuple[Layer, ...], res: Residual
+) -> tuple[Layer, ...]:
     """The layers of a residual network: skips, multipliers and (Fixup) scaled weights."""
     m, depth = res.layers, len(layers)
     if depth < 1 + m or (depth - 1) % m:
@@ -475,6 +644,13 @@ def _residual_layers(
         raise ValueError(
             f"the widths at the ends of residual blocks must equal the stream's width "
             f"widths[1]={ws[1]}, got widths[{wrong[0]}]={ws[wrong[0]]} (widths={list(ws)!r})"
+        )
+    shapes = [getattr(k, "out_shape", (k.n_out,)) for k in layers]
+    wrong = [e for e in ends if shapes[e - 1] != shapes[0]]
+    if wrong:
+        raise ValueError(
+            f"the shapes at the ends of residual blocks must equal the stream's "
+            f"{shapes[0]!r}, got {shapes[wrong[0] - 1]!r} at layer {wrong[0]}"
         )
     blocks = (depth - 1) // m
     # Fixup: weights times B**(-1/(2m-2)), so variances times B**(-1/(m-1))

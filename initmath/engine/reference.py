@@ -17,6 +17,9 @@ does: a block end adds the stored pre-activations (ordering ``"post"``: activati
 skip's source, and its gradient joins that layer's on the way back. Normalized networks
 (``norm``) normalize every layer's :math:`W x + b` over its units (LayerNorm) or over the
 inputs of the network (BatchNorm), and back-propagate through the normalization exactly.
+Convolutional layers (:class:`~initmath.engine.convolution.Convolution`) are computed tap by
+tap on padded inputs (:mod:`initmath.engine.reference_convs`), with one bias per output
+channel.
 
 Differences from :func:`initmath.simulate`: only the ``"normal"`` and ``"uniform"``
 distributions, no histograms or means, and the result is a plain dict. Explosions, NaNs and
@@ -48,8 +51,10 @@ import numpy as np
 import numpy.typing as npt
 
 from ..core.checks import integer, layer_widths
+from .convolution import Convolution
 from .kernel_source import AFTER_NAN, AFTER_OVERFLOW, EXPLODE, NAN, OK, OVERFLOW, TINY, UNDERFLOW
 from .network import Network, NetworkOptions, as_network
+from .reference_convs import conv_apply, conv_apply_adjoint
 
 __all__ = ["DEFAULT_MEMORY", "REFERENCE_DISTRIBUTIONS", "batch_size", "simulate_numpy"]
 
@@ -70,6 +75,7 @@ def batch_size(
     *,
     backward: bool = False,
     memory: int = DEFAULT_MEMORY,
+    weights: Sequence[int] | None = None,
 ) -> int:
     """How many networks :func:`simulate_numpy` pushes through the layers at once.
 
@@ -87,6 +93,9 @@ def batch_size(
         Whether the gradients are back-propagated too.
     memory : int
         Budget in bytes (>= 1).
+    weights : sequence of int, optional
+        Each layer's number of weights (default: dense layers, ``n_in * n_out``); a
+        convolution's padded copies of its input count as three activations more.
 
     Returns
     -------
@@ -101,7 +110,11 @@ def batch_size(
     ws = layer_widths(widths)
     n_inputs = integer(n_inputs, "n_inputs", 1)
     memory = integer(memory, "memory", 1)
-    sizes = [a * b for a, b in zip(ws[1:], ws[:-1], strict=True)]
+    sizes = (
+        [a * b for a, b in zip(ws[1:], ws[:-1], strict=True)]
+        if weights is None
+        else [integer(w, "weights", 0) for w in weights]
+    )
     if backward:
         per_network = sum(sizes) + sum(ws[1:]) * n_inputs + 3 * max(ws) * n_inputs
     else:
@@ -242,7 +255,12 @@ def simulate_numpy(
         raise TypeError(f"backward must be a bool, got {backward!r}")
     residual = net.residual is not None
     if batch is None:  # a residual network keeps its pre-activations as a backward one does
-        batch = batch_size(ws, n_inputs, backward=bool(backward) or residual)
+        batch = batch_size(
+            ws,
+            n_inputs,
+            backward=bool(backward) or residual,
+            weights=[math.prod(k.shape) + 3 * k.n_in * net.convolutional for k in net.layers],
+        )
     batch = min(integer(batch, "batch", 1), n_networks)
     scales = net.scales
     skips = [-1 if k.skip is None else k.skip - 1 for k in net.layers]  # 0-based sources
@@ -267,19 +285,27 @@ def simulate_numpy(
     act_blew = np.zeros(L, dtype=np.int64)  # networks whose activations blew up, per layer
     # One weight buffer per layer shape, reused from batch to batch (and, forward only,
     # from layer to layer): the generator writes into it, nothing is allocated per draw.
-    buffers: dict[tuple[int, int, int, int], np.ndarray] = {}
+    buffers: dict[tuple[int, ...], np.ndarray] = {}
 
-    def draw(b: int, n_out: int, n_in: int, layer: int) -> np.ndarray:
-        key = (b, n_out, n_in, layer if backward else -1)
+    def draw(b: int, layer: int) -> np.ndarray:
+        shape = net.layers[layer].shape
+        key = (b, *shape, layer if backward else -1)
         w = buffers.get(key)
         if w is None:
-            w = buffers[key] = np.empty((b, n_out, n_in))
+            w = buffers[key] = np.empty((b, *shape))
         if dist == "normal":
             rng.standard_normal(out=w)
         else:  # U(-1/2, 1/2); the layer's scale 2a is applied to the (smaller) product
             rng.random(out=w)
             w -= 0.5
         return w
+
+    def pull(layer: int, d: np.ndarray) -> np.ndarray:
+        """W^T d for the layer's stored (unit-scale) weights."""
+        kind, w = net.layers[layer], weights[layer]
+        if isinstance(kind, Convolution):
+            return conv_apply_adjoint(kind, w, d)
+        return np.matmul(w.transpose(0, 2, 1), d)
 
     # The unit-scale weights' products are rescaled afterwards: N(0, s^2) = s N(0, 1) and
     # U(-a, a) = 2a U(-1/2, 1/2). Multiplying z (b x n_out x n_inputs) is cheaper than
@@ -302,11 +328,16 @@ def simulate_numpy(
             normed: list[tuple[np.ndarray, np.ndarray]] = []
             for layer in range(L):
                 nonzero = np.any(x != 0, axis=(1, 2)) | (bias_std > 0.0)
-                w = draw(b, ws[layer + 1], ws[layer], layer)
-                z = np.matmul(w, x)
+                w = draw(b, layer)
+                this = net.layers[layer]
+                z = conv_apply(this, w, x) if isinstance(this, Convolution) else np.matmul(w, x)
                 z *= factor[layer]
-                if bias_std > 0.0:
-                    z += bias_std * rng.standard_normal((b, ws[layer + 1], 1))
+                if bias_std > 0.0:  # one per unit, or per output channel
+                    channels = getattr(this, "out_shape", (ws[layer + 1],))[0]
+                    bias = bias_std * rng.standard_normal((b, channels, 1, 1))
+                    z += np.broadcast_to(bias, (b, channels, ws[layer + 1] // channels, 1)).reshape(
+                        b, ws[layer + 1], 1
+                    )
                 if norm_axis is not None:  # LayerNorm over the units, BatchNorm the inputs
                     z -= z.mean(axis=norm_axis, keepdims=True)
                     inv = 1.0 / np.sqrt((z * z).mean(axis=norm_axis, keepdims=True) + eps)
@@ -368,10 +399,10 @@ def simulate_numpy(
                     d = delta - delta.mean(axis=norm_axis, keepdims=True)
                     d -= zh * (delta * zh).mean(axis=norm_axis, keepdims=True)
                     d *= inv * alphas[layer]
-                    back = np.matmul(weights[layer].transpose(0, 2, 1), d)
+                    back = pull(layer, d)
                     back *= factor[layer]
                 else:
-                    back = np.matmul(weights[layer].transpose(0, 2, 1), delta)
+                    back = pull(layer, delta)
                     back *= factor[layer] * alphas[layer]
                 if post and layer - 1 in pending:  # the skip's gradient passes phi' too
                     back += pending.pop(layer - 1)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from typing import Any, Unpack
+from typing import Any, Unpack, cast
 
 import numba
 import numpy as np
@@ -43,6 +43,7 @@ from ..core.checks import (
     integer,
 )
 from ..weights.distributions import TRUNCATION
+from .convolution import layer_geometry
 from .kernel_source import OK
 from .kernels import DIST_CODES, NORM_CODES, forget_module, kernel_module, kernel_params
 from .network import Network, NetworkOptions, as_network
@@ -111,27 +112,38 @@ def memory_needed(
     threads: int,
     chunk: int,
     residual: bool = False,
+    weights: list[int] | None = None,
+    columns: list[int] | None = None,
 ) -> dict[str, int]:
     """Bytes a run needs at once, by the argument that drives each part.
 
     Per thread, one network: its largest weight matrix (twice with ``backward``, several
     times for orthogonal weights' QR, 1/16 more for truncated normals' rejection), its
     activations (every layer's pre-activations with ``backward`` or ``residual``, and the
-    gradients waiting for their skip with both), and the thread's histograms; per call, the
-    chunk's per-network outputs.
+    gradients waiting for their skip with both, plus a convolution's input columns), and
+    the thread's histograms; per call, the chunk's per-network outputs. ``weights`` and
+    ``columns``: each layer's weight entries and im2col entries per input (default: dense
+    layers, ``ws[l] * ws[l+1]`` and none).
     """
     L = len(ws) - 1
-    biggest = max(a * b for a, b in zip(ws[1:], ws[:-1], strict=True))
+    if weights is None:
+        weights = [a * b for a, b in zip(ws[1:], ws[:-1], strict=True)]
+    biggest = max(weights)
     copies = {"orthogonal": 4.0, "truncated_normal": 2.1}.get(distribution, 1.0)
     copies += 1.0 if backward else 0.0
     stored = (L if backward or residual else 0) + (2 * L if residual else 0)
-    acts = (4 + stored) * max(ws) * n_inputs
+    acts = (4 + stored) * max(ws) * n_inputs + 2 * max(columns or [0]) * n_inputs
     return {
         "widths": int(8 * threads * copies * biggest),
         "n_inputs": int(8 * threads * acts),
         "bins": 8 * (threads + 1) * 3 * L * bins,
         "n_networks": chunk * L * (3 * 8 + 3),
     }
+
+
+def _matrix(layer: Any) -> tuple[int, int]:
+    """The weight matrix a layer draws: a convolution's, or a dense layer's shape."""
+    return cast(tuple[int, int], getattr(layer, "matrix", None) or layer.shape)
 
 
 def _check_memory(need: dict[str, int], values: dict[str, object]) -> None:
@@ -146,14 +158,12 @@ def _check_memory(need: dict[str, int], values: dict[str, object]) -> None:
     )
 
 
-def _initial_chunk(ws: list[int], n_inputs: int, backward: bool, threads: int) -> int:
+def _initial_chunk(
+    weights: list[int], macs: list[int], n_inputs: int, backward: bool, threads: int
+) -> int:
     # About 2e8 weight draws and multiply-adds per second and thread (measured ~3-5e8): a
     # first call of well under a second; later calls are sized from measured times.
-    work = (
-        sum(a * b for a, b in zip(ws[1:], ws[:-1], strict=True))
-        * (2 + n_inputs)
-        * (2 if backward else 1)
-    )
+    work = (2 * sum(weights) + sum(macs) * n_inputs) * (2 if backward else 1)
     per_thread = max(1, int(_TARGET_SECONDS * 2e8 / max(work, 1)))
     return int(min(_MAX_CHUNK, max(threads, per_thread * threads)))
 
@@ -270,6 +280,10 @@ def simulate(
     n_threads: int = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
     use = threads if threads is not None else numba.get_num_threads()
     nbins = bins if "histograms" in rec else 0
+    weights = [math.prod(_matrix(k)) for k in net.layers]
+    positions = [k.n_out // _matrix(k)[0] for k in net.layers]  # output positions per row
+    columns = [_matrix(k)[1] * p for k, p in zip(net.layers, positions, strict=True)]
+    macs = [w * p for w, p in zip(weights, positions, strict=True)]
     max_chunk = int(min(_MAX_CHUNK, max(1, _CHUNK_BYTES // (L * 27)), n_networks))
     _check_memory(
         memory_needed(
@@ -281,6 +295,8 @@ def simulate(
             n_threads,
             max_chunk,
             residual=net.residual is not None,
+            weights=weights,
+            columns=columns,
         ),
         {"widths": list(net.widths), "n_inputs": n_inputs, "bins": bins, "n_networks": n_networks},
     )
@@ -291,6 +307,7 @@ def simulate(
     alpha = np.array([k.alpha for k in net.layers], dtype=np.float64)
     post = net.residual is not None and net.residual.ordering == "post"
     norms = np.array([NORM_CODES[k.norm] for k in net.layers], dtype=np.int64)
+    geom = np.stack([layer_geometry(k) for k in net.layers])
     kernel = kernel_module(act).run
     params = kernel_params(act)
     keys = ("q", "mean", "grad") if backward else ("q", "mean")
@@ -305,7 +322,7 @@ def simulate(
         if threads is not None:
             numba.set_num_threads(threads)
         start = 0
-        chunk = min(max_chunk, _initial_chunk(list(net.widths), n_inputs, backward, use))
+        chunk = min(max_chunk, _initial_chunk(weights, macs, n_inputs, backward, use))
         while start < n_networks:
             count = min(chunk, n_networks - start)
             q = np.zeros((count, L))
@@ -334,6 +351,7 @@ def simulate(
                     post,
                     norms,
                     net.norm_eps,
+                    geom,
                     backward,
                     ranges,
                     params,
@@ -376,6 +394,7 @@ def simulate(
         }
     config = {
         "widths": net.widths,
+        "architecture": net.architecture,
         "activation": act.name,
         "phi": str(act.expr),
         "scheme": net.scheme,
@@ -388,6 +407,7 @@ def simulate(
         "residual": net.residual,
         "norm": net.norm,
         "norm_eps": net.norm_eps,
+        "fan_convention": net.fan_convention,
         "n_inputs": n_inputs,
         "seed": int(seed),
         "backward": backward,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
+from ..engine.convolution import Conv
 from ..engine.network import Network, Residual
 from ..weights.schemes import SCHEME_ACTIVATION
 from ..weights.torch_gain import ActivationSpec
@@ -185,6 +186,21 @@ CHECKS: Mapping[str, Check] = MappingProxyType(
         "residual.he_growth": Check(
             Network((1024,) * 8, "relu", scheme="he", residual=Residual(layers=2, alpha=1.0)),
             n_networks=500,
+        ),
+        # Fan-in 64 * 9 = 576 through 4 tanh layers: the finite-width correction, O(1/fan-in),
+        # is below the standard error of 500 networks (tests/engine/test_convolution.py).
+        "conv.forward_map": Check(
+            Network(
+                [(64, 6, 6), *[Conv(64, 3, padding_mode="circular")] * 4],
+                "tanh",
+                scheme="lecun",
+                bias_std=0.2,
+            ),
+            n_networks=500,
+        ),
+        # ReLU's map is linear in q, so the prediction is exact at any width: 16 channels
+        "conv.zero_padding": Check(
+            Network([(16, 8, 8), *[Conv(16, 3)] * 3], "relu", scheme="he"), layer=1
         ),
         "orthogonal.mean_square": Check(
             Network((64, 128, 96, 128), "linear", scheme="lecun", distribution="orthogonal")

@@ -30,6 +30,7 @@ from types import MappingProxyType
 
 import sympy as sp
 
+from ..theory import convolution as conv
 from ..theory import derivations as d
 from ..theory import residual
 from ..theory.activations import registered
@@ -507,6 +508,40 @@ def _formulas() -> tuple[Formula, ...]:
             (*_LAYER, _RESIDUAL, "He-initialized ReLU branches, no biases", "B blocks"),
             "he2016identity",
             "growth of the second moment over B blocks: (1 + alpha^2) per block",
+        ),
+        Formula(
+            "conv.forward_map",
+            _sym("q_out", positive=True),
+            conv.conv_forward_map,
+            (*_LAYER, "convolution, C input channels in G groups, k^d taps, circular padding"),
+            "he2015",
+            "second moment of a convolution's outputs: the dense map at fan-in (C/G) k^d",
+        ),
+        Formula(
+            "conv.zero_padding",
+            _sym("q_1", positive=True),
+            lambda: conv.zero_padding_first_layer(2),
+            (
+                "first layer, inputs of second moment q_0 at every position, no biases",
+                "'same' zero padding of a k x k kernel, k = 2r + 1, stride 1, H x H inputs, H >= r",
+            ),
+            None,
+            "mean second moment of a zero-padded convolution's outputs: the taps outside "
+            "the input are missing",
+            arrange=lambda: sp.Mul(
+                conv.SIGMA_W2,
+                conv.Q0,
+                sp.Pow(
+                    sp.Add(
+                        1,
+                        -conv.RADIUS * (conv.RADIUS + 1) / ((2 * conv.RADIUS + 1) * conv.SIZE),
+                        evaluate=False,
+                    ),
+                    2,
+                    evaluate=False,
+                ),
+                evaluate=False,
+            ),
         ),
         Formula(
             "orthogonal.mean_square",

@@ -35,6 +35,7 @@ from ..theory.moments import derivative_moment, moment
 from ..theory.residual import post_activation_moments
 from ..weights.schemes import SCHEME_ALIASES, SCHEMES
 from .formula_checks import CHECKED_WITH, CHECKS, Check
+from .positional import positional_moments
 
 __all__ = [
     "DEFAULT_NETWORKS",
@@ -113,6 +114,9 @@ def predict(
     (:attr:`initmath.engine.network.Dense.sigma_w2`); for orthogonal weights the variance is
     the mean square :math:`g^2/\\max(n_{in}, n_{out})`: the same map holds, since a random
     orthogonal row (or column) spreads a vector's norm evenly.
+    A convolutional network (:mod:`initmath.engine.convolution`) is predicted position by
+    position, which takes zero padding's borders into account
+    (:func:`initmath.practice.positional.positional_moments`).
 
     Parameters
     ----------
@@ -128,6 +132,8 @@ def predict(
     if not isinstance(backward, (bool, np.bool_)):
         raise TypeError(f"backward must be a bool, got {backward!r}")
     act, layers, bias2 = net.activation, net.layers, net.sigma_b2
+    if net.convolutional:
+        return positional_moments(net, backward=bool(backward))
     post = net.residual is not None and net.residual.ordering == "post"
     if net.norm is not None and post:
         raise ValueError(

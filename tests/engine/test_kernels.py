@@ -62,6 +62,7 @@ def test_the_generated_module_holds_only_what_depends_on_the_activation():
         "numba",
         "numpy",
         "initmath.engine.kernel_checks",
+        "initmath.engine.kernel_convs",
         "initmath.engine.kernel_draws",
         "initmath.engine.kernel_norms",
         "initmath.engine.kernel_skips",
@@ -90,6 +91,7 @@ def test_the_digest_covers_every_module_the_kernel_uses(monkeypatch):
         for m in (
             "jit",
             "kernel_checks",
+            "kernel_convs",
             "kernel_draws",
             "kernel_norms",
             "kernel_skips",

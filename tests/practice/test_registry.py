@@ -32,6 +32,7 @@ def test_latex_is_the_displayed_form(name):
 def test_some_formulas_are_hand_arranged():
     assert set(ARRANGED) == {
         "backward_map",
+        "conv.zero_padding",
         "elu.second_moment",
         "residual.forward_map",
         "residual.backward_map",
