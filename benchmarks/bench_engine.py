@@ -10,13 +10,15 @@ or import it (the book's appendix "Performance of the Monte Carlo engine" does):
     from benchmarks.bench_engine import run, format_table
     print(format_table(run(repeats=2)))
 
-On three workloads (forward pass only, ReLU, He weights drawn from a normal distribution)
-it times, in one process and after a warm-up call that compiles or loads the kernels,
+On four workloads (forward pass only, ReLU, He weights drawn from a normal distribution:
+three fully connected ones and a convolutional one) it times, in one process and after a
+warm-up call that compiles or loads the kernels,
 
 1. :func:`initmath.simulate` on all of Numba's threads and
    :func:`initmath.engine.reference.simulate_numpy` (stacked ``numpy.matmul`` over a batch of
-   networks): the best of ``repeats`` wall times, weights drawn and multiply-adds per second,
-   and the ratio NumPy time / initmath time;
+   networks; for a convolution, one per tap on the padded inputs): the best of ``repeats``
+   wall times, weights drawn and multiply-adds per second, and the ratio NumPy time /
+   initmath time;
 2. :func:`initmath.simulate` on 1 and on 2 threads, the speed-up, and whether the two runs
    gave bit-identical results;
 
@@ -25,14 +27,15 @@ with an empty temporary ``INITMATH_CACHE_DIR`` (``NUMBA_CACHE_DIR`` unset), then
 fresh process with the same directory, where the compiled kernel is loaded from disk.
 
 The project's targets (reported, never enforced): at least 5x NumPy's speed on the narrow
-workload, 2x on the medium one and 1x on the wide one; at least 1.7x from 1 to 2 threads;
-the compiled kernel reused by later processes.
+workload, 2x on the medium one, 1x on the wide one and 3x on the convolutional one; at least
+1.7x from 1 to 2 threads; the compiled kernel reused by later processes.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import resource
@@ -47,6 +50,8 @@ from typing import Any
 import numba
 import numpy as np
 
+from initmath.engine.convolution import Conv, Convolution
+from initmath.engine.network import Network
 from initmath.engine.reference import simulate_numpy
 from initmath.engine.simulation import simulate
 
@@ -55,20 +60,32 @@ __all__ = [
     "THREAD_TARGET",
     "WORKLOADS",
     "compile_times",
+    "counts",
+    "describe",
     "format_compile_table",
     "format_table",
     "format_thread_table",
     "machine",
     "main",
     "run",
+    "workload_network",
 ]
 
-#: The benchmark's workloads: name -> (widths, inputs per network, networks), with the
-#: project's target for NumPy time / initmath time.
+#: The benchmark's workloads: name -> the architecture (the first argument of
+#: :class:`~initmath.engine.network.Network`: widths, or an input shape and one item per
+#: layer), inputs per network, networks, and the project's target for NumPy time / initmath
+#: time. The convolutional one: 20 layers of 3x3 convolutions with 32 channels on 16x16
+#: images, zero padding "same".
 WORKLOADS: dict[str, dict[str, Any]] = {
-    "narrow": {"widths": (128,) * 11, "n_inputs": 1, "n_networks": 4096, "target": 5.0},
-    "medium": {"widths": (256,) * 11, "n_inputs": 32, "n_networks": 256, "target": 2.0},
-    "wide": {"widths": (512,) * 11, "n_inputs": 256, "n_networks": 32, "target": 1.0},
+    "narrow": {"architecture": (128,) * 11, "n_inputs": 1, "n_networks": 4096, "target": 5.0},
+    "medium": {"architecture": (256,) * 11, "n_inputs": 32, "n_networks": 256, "target": 2.0},
+    "wide": {"architecture": (512,) * 11, "n_inputs": 256, "n_networks": 32, "target": 1.0},
+    "conv": {
+        "architecture": ((32, 16, 16), *(Conv(32, 3),) * 20),
+        "n_inputs": 1,
+        "n_networks": 256,
+        "target": 3.0,
+    },
 }
 #: Target for the speed-up of :func:`initmath.simulate` from 1 to 2 threads.
 THREAD_TARGET = 1.7
@@ -142,11 +159,57 @@ def _background(start: tuple[float, float, float] | None) -> float | None:
     return max(0.0, min(1.0, others / (wall * (os.cpu_count() or 1))))
 
 
-def _counts(widths: Iterable[int], n_inputs: int, n_networks: int) -> tuple[int, int]:
-    """Weights drawn and multiply-adds of a forward pass over all networks."""
-    ws = list(widths)
-    per_network = sum(a * b for a, b in zip(ws[:-1], ws[1:], strict=True))
-    return n_networks * per_network, n_networks * per_network * n_inputs
+def workload_network(name: str) -> Network:
+    """The :class:`~initmath.engine.network.Network` of workload ``name`` (ReLU, He, normal)."""
+    return Network(WORKLOADS[name]["architecture"], ACTIVATION, scheme="he")
+
+
+def counts(network: Network, n_inputs: int, n_networks: int) -> tuple[int, int]:
+    """Weights drawn and multiply-adds of a forward pass over all networks.
+
+    A dense layer has ``n_in * n_out`` weights, each used once per input; a convolution has
+    ``prod(shape)`` (its PyTorch weight) and uses each once per output position and input
+    (a transposed one: per input position), the zero padding's taps included, as both
+    implementations compute them. Biases are not counted.
+    """
+    weights = madds = 0
+    for layer in network.layers:
+        size = math.prod(layer.shape)
+        if isinstance(layer, Convolution):
+            spatial = layer.in_shape if layer.transposed else layer.out_shape
+            positions = math.prod(spatial[1:])
+        else:
+            positions = 1
+        weights += size
+        madds += size * positions
+    return n_networks * weights, n_networks * madds * n_inputs
+
+
+def describe(network: Network) -> str:
+    """The layers in a few words: ``10 layers of 128``, ``20 × conv 3×3, 32 ch, 16×16``."""
+    layers = network.layers
+    if not network.convolutional:
+        ws = network.widths
+        return f"{len(ws) - 1} layers of {ws[0]}" if len(set(ws)) == 1 else f"widths {list(ws)}"
+    parts = []
+    for layer in layers:
+        if isinstance(layer, Convolution):
+            kind = "conv transposed" if layer.transposed else "conv"
+            part = f"{kind} {'×'.join(map(str, layer.kernel))}, {layer.out_shape[0]} ch"
+            if layer.in_shape[1:] == layer.out_shape[1:]:
+                part += f", {'×'.join(map(str, layer.out_shape[1:]))}"
+            else:
+                part += (
+                    f", {'×'.join(map(str, layer.in_shape[1:]))} → "
+                    f"{'×'.join(map(str, layer.out_shape[1:]))}"
+                )
+        else:
+            part = f"dense {layer.n_out}"
+        if parts and parts[-1][1] == part:
+            parts[-1][0] += 1
+        else:
+            parts.append([1, part])
+    return ", then ".join(part if n == 1 else f"{n} × {part}" for n, part in parts)
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -158,23 +221,30 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 def run(
     workloads: Iterable[str] | None = None,
     repeats: int = 3,
+    max_repeats: Mapping[str, int] | None = None,
 ) -> list[dict[str, Any]]:
     """Time :func:`initmath.simulate` against :func:`~initmath.engine.reference.simulate_numpy`.
 
     Parameters
     ----------
     workloads : iterable of str, optional
-        Names from :data:`WORKLOADS` (default: all three, in order).
+        Names from :data:`WORKLOADS` (default: all of them, in order).
     repeats : int
         Timed calls of each implementation and thread count; the best is kept. The calls
         are interleaved (NumPy, initmath on all threads, on 1 thread, on 2 threads, then
         again), so a passing disturbance of the machine hits all of them alike.
+    max_repeats : mapping of str to int, optional
+        Fewer timed calls for some workloads: workload name -> at most this many (>= 1).
+        The book's appendix times the convolutional workload, whose calls take seconds,
+        once.
 
     Returns
     -------
     list of dict
-        One per workload, with plain Python values: ``workload``, ``widths``,
-        ``n_inputs``, ``n_networks``, ``weights`` and ``madds`` (per call), ``numpy_s`` and
+        One per workload, with plain Python values: ``workload``, ``widths`` (the flattened
+        sizes, C·H·W for a convolution's), ``layers`` (:func:`describe`), ``convolutional``,
+        ``n_inputs``, ``n_networks``, ``weights`` and ``madds`` (per call, :func:`counts`),
+        ``repeats`` (the timed calls made), ``numpy_s`` and
         ``initmath_s`` (best wall times; initmath on ``initmath_threads`` threads, all of
         Numba's), ``ratio`` (NumPy / initmath), ``target`` and ``met``; ``threads_s``
         (thread count -> best time), ``speedup`` (1 -> 2 threads, ``None`` with a single
@@ -189,27 +259,34 @@ def run(
             raise ValueError(f"unknown workload {name!r}; expected one of {list(WORKLOADS)}")
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats!r}")
+    caps = dict(max_repeats or {})
+    for name, cap in caps.items():
+        if name not in WORKLOADS:
+            raise ValueError(f"unknown workload {name!r} in max_repeats")
+        if cap < 1:
+            raise ValueError(f"max_repeats[{name!r}] must be >= 1, got {cap!r}")
     n_all = int(numba.config.NUMBA_NUM_THREADS)
-    counts = sorted({n_all, 1, min(2, n_all)}, reverse=True)
+    thread_counts = sorted({n_all, 1, min(2, n_all)}, reverse=True)
     rows = []
     for name in names:
         spec = WORKLOADS[name]
-        widths = list(spec["widths"])
+        net = workload_network(name)
         kw = {"n_inputs": spec["n_inputs"], "n_networks": spec["n_networks"], "seed": SEED}
         # Warm-up: compiles (or loads) the kernel, builds the NumPy activation, touches BLAS.
-        simulate(widths, ACTIVATION, n_inputs=spec["n_inputs"], n_networks=2)
-        simulate_numpy(widths, ACTIVATION, n_inputs=spec["n_inputs"], n_networks=2)
+        simulate(net, n_inputs=spec["n_inputs"], n_networks=2)
+        simulate_numpy(net, n_inputs=spec["n_inputs"], n_networks=2)
         best: dict[str, float] = {}
         results: dict[int, np.ndarray] = {}
+        n_repeats = min(repeats, caps.get(name, repeats))
         start = _cpu_seconds()
-        for _ in range(repeats):
+        for _ in range(n_repeats):
             jobs: list[tuple[str, Callable[[], Any]]] = [
-                ("numpy", lambda widths=widths, kw=kw: simulate_numpy(widths, ACTIVATION, **kw))
+                ("numpy", lambda net=net, kw=kw: simulate_numpy(net, **kw))
             ]
-            for t in counts:
+            for t in thread_counts:
 
-                def job(t: int = t, widths: list[int] = widths, kw: dict = kw) -> Any:
-                    return simulate(widths, ACTIVATION, threads=t, **kw)
+                def job(t: int = t, net: Network = net, kw: dict = kw) -> Any:
+                    return simulate(net, threads=t, **kw)
 
                 jobs.append((f"threads={t}", job))
             for key, job in jobs:
@@ -218,25 +295,28 @@ def run(
                 if key.startswith("threads="):
                     results[int(key.split("=")[1])] = out.q
         background = _background(start)
-        weights, madds = _counts(widths, spec["n_inputs"], spec["n_networks"])
+        weights, madds = counts(net, spec["n_inputs"], spec["n_networks"])
         ratio = best["numpy"] / best[f"threads={n_all}"]
         speedup = best["threads=1"] / best["threads=2"] if n_all >= 2 else None
-        first = results[counts[0]]
+        first = results[thread_counts[0]]
         rows.append(
             {
                 "workload": name,
-                "widths": widths,
+                "widths": [int(w) for w in net.widths],
+                "layers": describe(net),
+                "convolutional": bool(net.convolutional),
                 "n_inputs": int(spec["n_inputs"]),
                 "n_networks": int(spec["n_networks"]),
                 "weights": int(weights),
                 "madds": int(madds),
+                "repeats": int(n_repeats),
                 "numpy_s": float(best["numpy"]),
                 "initmath_s": float(best[f"threads={n_all}"]),
                 "initmath_threads": n_all,
                 "ratio": float(ratio),
                 "target": float(spec["target"]),
                 "met": bool(ratio >= spec["target"]),
-                "threads_s": {t: float(best[f"threads={t}"]) for t in counts},
+                "threads_s": {t: float(best[f"threads={t}"]) for t in thread_counts},
                 "speedup": None if speedup is None else float(speedup),
                 "speedup_met": None if speedup is None else bool(speedup >= THREAD_TARGET),
                 "identical": bool(all(np.array_equal(first, q) for q in results.values())),
@@ -328,11 +408,7 @@ def _si(x: float) -> str:
 
 
 def _shape(row: Mapping[str, Any]) -> str:
-    ws = row["widths"]
-    if len(set(ws)) == 1:
-        widths = f"{len(ws) - 1} layers of {ws[0]}"
-    else:
-        widths = f"widths {list(ws)}"
+    widths = row["layers"]
     inputs = "1 input" if row["n_inputs"] == 1 else f"{row['n_inputs']} inputs"
     return f"{widths}, {inputs}, {row['n_networks']} networks"
 
