@@ -12,10 +12,12 @@ import pytest
 import initmath
 from initmath import Conv, Network
 from initmath.engine.convolution import conv_output_shape
+from initmath.engine.jacobian import jacobian_spectrum
 from initmath.engine.kernel_convs import conv_adjoint, conv_forward
 from initmath.engine.reference import simulate_numpy
 from initmath.engine.reference_convs import conv_apply, conv_apply_adjoint
 from initmath.practice.positional import positional_profile
+from initmath.practice.training import network as training_network
 from initmath.practice.verification import predict
 from initmath.theory import convolution as tc
 
@@ -92,6 +94,11 @@ def test_architecture_shapes_repr_and_replace():
     assert net.layers[1].sigma_w2 == pytest.approx(2.0, rel=1e-15)
     with pytest.raises(ValueError, match="fully connected stacks only"):
         net.require_plain("training")
+    square = Network([(4, 6, 6), *[Conv(4, 3, padding_mode="circular")] * 3], "tanh")
+    with pytest.raises(ValueError, match="initmath.engine.jacobian takes fully connected"):
+        jacobian_spectrum(square, n_networks=2)
+    with pytest.raises(ValueError, match="takes fully connected stacks only"):
+        training_network(square)
 
 
 def test_fan_conventions_of_grouped_and_transposed_layers():

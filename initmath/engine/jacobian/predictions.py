@@ -62,11 +62,12 @@ def mean_field(network: Network) -> MeanField:
     Raises
     ------
     ValueError
-        Widths that differ, layers whose :math:`\\sigma_w^2` differ, or a distribution the
-        Jacobian functions do not model.
+        Widths that differ, layers whose :math:`\\sigma_w^2` differ, a residual or
+        convolutional network, or a distribution the Jacobian functions do not model.
     """
     if not isinstance(network, Network):
         raise TypeError(f"network must be a Network, got {network!r}")
+    network.require_plain("initmath.engine.jacobian")
     if len(set(network.widths)) != 1:
         raise ValueError(
             f"the Jacobian functions need a square network (all widths equal), got widths "
