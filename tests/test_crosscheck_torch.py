@@ -246,3 +246,18 @@ def test_default_bias(make):
     np.testing.assert_array_equal(b.numpy(), ref.numpy())
     ours = bias(b.shape[0], fan_in, rng=0)
     assert float(np.abs(ours).max()) <= bound
+
+
+@pytest.mark.parametrize(
+    ("name", "module"),
+    [("relu", "ReLU"), ("leaky_relu", "LeakyReLU"), ("elu", "ELU"), ("selu", "SELU")],
+)
+def test_derivatives_at_the_kink_are_pytorchs(name, module):
+    """At exactly 0 (reached in ReLU networks with few inputs per unit, e.g. depthwise
+    convolutions) the derivative is PyTorch's: the left branch's."""
+    x = torch.tensor([-1.5, 0.0, 2.0], dtype=torch.float64, requires_grad=True)
+    getattr(torch.nn, module)()(x).sum().backward()
+    act = initmath.activation(name)
+    np.testing.assert_allclose(
+        act.numpy_derivative(np.array([-1.5, 0.0, 2.0])), x.grad.numpy(), rtol=1e-12
+    )

@@ -116,7 +116,7 @@ def test_pytorch_convolutional_networks_agree_with_simulate(net):
     for layer in net.layers:  # initmath.init draws what the description says
         std = initmath.std(_weight_shape(layer), net.scheme, mode=net.mode)
         assert std**2 == pytest.approx(layer.variance, rel=1e-12)
-    n = 600
+    n = 400
     tq, tq_se, tg, tg_se = _torch_moments(net, n, seed=11)
     r = initmath.simulate(net, n_networks=n, backward=True, seed=5)
     assert np.all(np.abs(tq - r.q) < Z * np.hypot(tq_se, r.q_se)), (tq, r.q)

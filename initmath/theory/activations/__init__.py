@@ -212,13 +212,13 @@ def _builtin() -> dict[str, Activation]:
         Activation("linear", x, description="identity"),
         Activation(
             "relu",
-            sp.Piecewise((0, x < 0), (x, True)),
+            sp.Piecewise((0, x <= 0), (x, True)),
             citation="he2015",
             description="rectified linear unit",
         ),
         Activation(
             "leaky_relu",
-            sp.Piecewise((a * x, x < 0), (x, True)),
+            sp.Piecewise((a * x, x <= 0), (x, True)),
             {a: 0.01},
             citation="he2015",
             description="leaky ReLU / PReLU, slope a",
@@ -228,14 +228,14 @@ def _builtin() -> dict[str, Activation]:
         Activation("softplus", sp.log(1 + sp.exp(x)), description="softplus"),
         Activation(
             "elu",
-            sp.Piecewise((alpha * (sp.exp(x) - 1), x < 0), (x, True)),
+            sp.Piecewise((alpha * (sp.exp(x) - 1), x <= 0), (x, True)),
             {alpha: 1},
             citation="clevert2016",
             description="exponential linear unit",
         ),
         Activation(
             "selu",
-            sel_lambda * sp.Piecewise((sel_alpha * (sp.exp(x) - 1), x < 0), (x, True)),
+            sel_lambda * sp.Piecewise((sel_alpha * (sp.exp(x) - 1), x <= 0), (x, True)),
             citation="klambauer2017",
             description="scaled ELU (exact constants)",
         ),
