@@ -295,8 +295,8 @@ class Convolution:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        """The weight's shape in PyTorch's layout: ``(C_out, C_in/G, *kernel)``, transposed
-        ``(C_in, C_out/G, *kernel)``."""
+        """The weight's shape in PyTorch's layout, ``(C_out, C_in/G, *kernel)``, and for a
+        transposed layer ``(C_in, C_out/G, *kernel)``."""
         c_in, c_out, g = self.in_shape[0], self.out_shape[0], self.groups
         if self.transposed:
             return (c_in, c_out // g, *self.kernel)
@@ -304,12 +304,12 @@ class Convolution:
 
     @property
     def matrix(self) -> tuple[int, int]:
-        """The weight as the engine draws it: ``(shape[0], prod(shape[1:]))``."""
+        """The weight as the engine draws it, the matrix ``(shape[0], prod(shape[1:]))``."""
         return self.shape[0], math.prod(self.shape[1:])
 
     @property
     def fan_in(self) -> float:
-        """Terms summed into one output away from the borders: :math:`C_{in}/G\\prod k`
+        """Terms summed into one output away from the borders, :math:`C_{in}/G\\prod k`
         (transposed: :math:`C_{in}/G\\prod k/s`, an average when the stride does not divide
         the kernel)."""
         g, taps = self.groups, math.prod(self.kernel)

@@ -231,7 +231,7 @@ class Dense:
         return self.n_in * self.variance
 
 
-#: A layer of a network: fully connected or convolutional.
+#: A layer of a network, fully connected (Dense) or convolutional (Convolution).
 Layer = Dense | Convolution
 
 
