@@ -323,6 +323,14 @@ class Convolution:
         output away from the borders."""
         return self.fan_in * self.variance
 
+    @property
+    def ordinary_shapes(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The input and output shapes of the ordinary convolution the layer computes or,
+        transposed, whose adjoint it computes (then its output's and its input's)."""
+        if self.transposed:
+            return self.out_shape, self.in_shape
+        return self.in_shape, self.out_shape
+
     def incidence(self) -> tuple[np.ndarray, int, int]:
         """``(A, c_fwd, c_bwd)``: the layer's second-moment maps per position.
 
@@ -338,14 +346,7 @@ class Convolution:
             + \\sigma_b^2, \\qquad
             E[(W^T\\delta)_{p'}^2] = \\operatorname{Var}(W)\\, c_{bwd} \\sum_p A_{pp'}\\, g_p .
         """
-        src, dst = (
-            (self.out_shape, self.in_shape)
-            if self.transposed
-            else (
-                self.in_shape,
-                self.out_shape,
-            )
-        )
+        src, dst = self.ordinary_shapes
         circular = self.padding_mode == "circular"
         a = np.ones((1, 1))
         for axis in range(len(self.kernel)):
@@ -370,14 +371,7 @@ class Convolution:
         """The int64 row the kernels read: kind, then the ordinary convolution's
         ``c_in, h_in, w_in, c_out, h_out, w_out, kh, kw, sh, sw, ph, pw, groups, circular``
         (for a transposed layer, the one whose adjoint it is; 1-D layers have height 1)."""
-        src, dst = (
-            (self.out_shape, self.in_shape)
-            if self.transposed
-            else (
-                self.in_shape,
-                self.out_shape,
-            )
-        )
+        src, dst = self.ordinary_shapes
 
         def hw(shape: tuple[int, ...]) -> tuple[int, int]:
             return (1, shape[1]) if len(shape) == 2 else (shape[1], shape[2])

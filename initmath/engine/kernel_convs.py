@@ -59,18 +59,21 @@ def _run(geom: np.ndarray, dx: int) -> tuple[int, int]:
 
 
 @jit
-def _columns(a: np.ndarray, geom: np.ndarray, group: int) -> np.ndarray:
-    """im2col of group ``group``: ``(c_in/G * kh * kw, h_out * w_out * n)``.
+def _transfer(
+    image: np.ndarray, cols: np.ndarray, geom: np.ndarray, group: int, back: bool
+) -> None:
+    """Between a C-contiguous ``image`` (``(c_in * h_in * w_in, n)``) and the columns of
+    group ``group`` (``(c_in/G * kh * kw, h_out * w_out * n)``): fill the columns from the
+    image (im2col), or, ``back``, add them onto the image positions they came from (col2im).
 
     With stride 1 along the rows and zero padding, each output row's valid taps read one
-    contiguous run of the input (``_run``), copied as a slice; otherwise entry by entry.
+    contiguous run of the image (``_run``), moved as a slice; otherwise entry by entry.
     """
     c_in, h_in, w_in = geom[1], geom[2], geom[3]
     h_out, w_out, kh, kw, groups = geom[5], geom[6], geom[7], geom[8], geom[13]
     cg = c_in // groups
-    n = a.shape[1]
-    flat = np.ascontiguousarray(a).reshape(a.size)
-    cols = np.zeros((cg * kh * kw, h_out * w_out * n))
+    n = image.shape[1]
+    flat = image.reshape(image.size)
     runs = geom[10] == 1 and not geom[14]
     for ci in range(cg):
         base_in = (group * cg + ci) * h_in * w_in
@@ -85,7 +88,11 @@ def _columns(a: np.ndarray, geom: np.ndarray, group: int) -> np.ndarray:
                             continue
                         src = (base_in + iy * w_in + x0 + dx - geom[12]) * n
                         col = (y * w_out + x0) * n
-                        cols[r, col : col + (x1 - x0) * n] = flat[src : src + (x1 - x0) * n]
+                        size = (x1 - x0) * n
+                        if back:
+                            flat[src : src + size] += cols[r, col : col + size]
+                        else:
+                            cols[r, col : col + size] = flat[src : src + size]
                         continue
                     for x in range(w_out):
                         at = _source(geom, y, dy, x, dx)
@@ -93,42 +100,20 @@ def _columns(a: np.ndarray, geom: np.ndarray, group: int) -> np.ndarray:
                             continue
                         col = (y * w_out + x) * n
                         for s in range(n):
-                            cols[r, col + s] = a[base_in + at, s]
-    return cols
+                            if back:
+                                image[base_in + at, s] += cols[r, col + s]
+                            else:
+                                cols[r, col + s] = image[base_in + at, s]
 
 
 @jit
-def _scatter(cols: np.ndarray, geom: np.ndarray, group: int, out: np.ndarray) -> None:
-    """col2im of group ``group``: add ``cols`` onto the input positions they came from
-    (``out`` C-contiguous; runs as in :func:`_columns`)."""
-    c_in, h_in, w_in = geom[1], geom[2], geom[3]
-    h_out, w_out, kh, kw, groups = geom[5], geom[6], geom[7], geom[8], geom[13]
-    cg = c_in // groups
-    n = out.shape[1]
-    flat = out.reshape(out.size)
-    runs = geom[10] == 1 and not geom[14]
-    for ci in range(cg):
-        base_in = (group * cg + ci) * h_in * w_in
-        for dy in range(kh):
-            for dx in range(kw):
-                r = (ci * kh + dy) * kw + dx
-                x0, x1 = _run(geom, dx)
-                for y in range(h_out):
-                    if runs:
-                        iy = y * geom[9] + dy - geom[11]
-                        if iy < 0 or iy >= h_in or x1 == x0:
-                            continue
-                        src = (base_in + iy * w_in + x0 + dx - geom[12]) * n
-                        col = (y * w_out + x0) * n
-                        flat[src : src + (x1 - x0) * n] += cols[r, col : col + (x1 - x0) * n]
-                        continue
-                    for x in range(w_out):
-                        at = _source(geom, y, dy, x, dx)
-                        if at < 0:
-                            continue
-                        col = (y * w_out + x) * n
-                        for s in range(n):
-                            out[base_in + at, s] += cols[r, col + s]
+def _columns(a: np.ndarray, geom: np.ndarray, group: int) -> np.ndarray:
+    """im2col of group ``group``: ``(c_in/G * kh * kw, h_out * w_out * n)``, zeros where a
+    tap falls in the zero padding."""
+    cg, kk = geom[1] // geom[13], geom[7] * geom[8]
+    cols = np.zeros((cg * kk, geom[5] * geom[6] * a.shape[1]))
+    _transfer(np.ascontiguousarray(a), cols, geom, group, False)
+    return cols
 
 
 @jit
@@ -157,7 +142,8 @@ def conv_adjoint(w: np.ndarray, delta: np.ndarray, geom: np.ndarray) -> np.ndarr
     rows = np.ascontiguousarray(delta).reshape((c_out, positions * n))
     for g in range(groups):
         wg = np.ascontiguousarray(w[g * og : (g + 1) * og, :].T)
-        _scatter(np.dot(wg, np.ascontiguousarray(rows[g * og : (g + 1) * og, :])), geom, g, out)
+        cols = np.dot(wg, np.ascontiguousarray(rows[g * og : (g + 1) * og, :]))
+        _transfer(out, cols, geom, g, True)
     return out
 
 

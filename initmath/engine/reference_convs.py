@@ -12,6 +12,8 @@ are ``(batch, units, n_inputs)`` with PyTorch's channel-major units; weights are
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .convolution import Convolution
@@ -30,31 +32,31 @@ def _params(layer: Convolution) -> tuple[tuple[int, ...], tuple[int, ...], tuple
     return layer.kernel, layer.stride, layer.padding
 
 
-def _ends(layer: Convolution) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """The ordinary convolution's (input, output) shapes: a transposed layer is its adjoint."""
-    if layer.transposed:
-        return layer.out_shape, layer.in_shape
-    return layer.in_shape, layer.out_shape
+def _setup(layer: Convolution, w: np.ndarray) -> tuple[Any, ...]:
+    """What both directions need: the ordinary convolution's channels, spatial sizes,
+    kernel, stride and padding, and the weights by group,
+    ``(cs, cd, (hs, ws), (hd, wd), (kh, kw), (sh, sw), (ph, pw), g, wt)`` with ``cs, cd``
+    the channels per group and ``wt`` of shape ``(batch, G, cd, cs, kh, kw)``."""
+    src, dst = layer.ordinary_shapes
+    (kh, kw), stride, pad = _params(layer)
+    g = layer.groups
+    wt = w.reshape(w.shape[0], g, dst[0] // g, src[0] // g, kh, kw)
+    return src[0] // g, dst[0] // g, _spatial(src), _spatial(dst), (kh, kw), stride, pad, g, wt
 
 
 def _ordinary(layer: Convolution, w: np.ndarray, x: np.ndarray) -> np.ndarray:
     """The ordinary convolution: ``x`` of its input's size, the result of its output's."""
-    src, dst = _ends(layer)
-    (kh, kw), (sh, sw), (ph, pw) = _params(layer)
-    g = layer.groups
+    cs, cd, (hs, ws), (hd, wd), (kh, kw), (sh, sw), (ph, pw), g, wt = _setup(layer, w)
     b, n = x.shape[0], x.shape[2]
-    hs, ws = _spatial(src)
-    hd, wd = _spatial(dst)
-    xs = x.reshape(b, g, src[0] // g, hs, ws, n)
+    xs = x.reshape(b, g, cs, hs, ws, n)
     pads = ((0, 0), (0, 0), (0, 0), (ph, ph), (pw, pw), (0, 0))
     xp = np.pad(xs, pads, mode="wrap") if layer.padding_mode == "circular" else np.pad(xs, pads)
-    wt = w.reshape(b, g, dst[0] // g, src[0] // g, kh, kw)
-    z = np.zeros((b, g, dst[0] // g, hd * wd * n))
+    z = np.zeros((b, g, cd, hd * wd * n))
     for dy in range(kh):
         for dx in range(kw):
             view = xp[:, :, :, dy : dy + sh * (hd - 1) + 1 : sh, dx : dx + sw * (wd - 1) + 1 : sw]
-            z += np.matmul(wt[..., dy, dx], view.reshape(b, g, src[0] // g, hd * wd * n))
-    return z.reshape(b, dst[0] * hd * wd, n)
+            z += np.matmul(wt[..., dy, dx], view.reshape(b, g, cs, hd * wd * n))
+    return z.reshape(b, g * cd * hd * wd, n)
 
 
 def _fold(a: np.ndarray, axis: int, size: int, pad: int, circular: bool) -> np.ndarray:
@@ -70,24 +72,19 @@ def _fold(a: np.ndarray, axis: int, size: int, pad: int, circular: bool) -> np.n
 def _adjoint(layer: Convolution, w: np.ndarray, d: np.ndarray) -> np.ndarray:
     """The ordinary convolution's adjoint: ``d`` of its output's size, the result of its
     input's."""
-    src, dst = _ends(layer)
-    (kh, kw), (sh, sw), (ph, pw) = _params(layer)
-    g = layer.groups
+    cs, cd, (hs, ws), (hd, wd), (kh, kw), (sh, sw), (ph, pw), g, wt = _setup(layer, w)
     b, n = d.shape[0], d.shape[2]
-    hs, ws = _spatial(src)
-    hd, wd = _spatial(dst)
-    dd = d.reshape(b, g, dst[0] // g, hd * wd * n)
-    wt = w.reshape(b, g, dst[0] // g, src[0] // g, kh, kw)
-    back = np.zeros((b, g, src[0] // g, hs + 2 * ph, ws + 2 * pw, n))
+    dd = d.reshape(b, g, cd, hd * wd * n)
+    back = np.zeros((b, g, cs, hs + 2 * ph, ws + 2 * pw, n))
     for dy in range(kh):
         for dx in range(kw):
             part = np.matmul(np.swapaxes(wt[..., dy, dx], 2, 3), dd)
             back[:, :, :, dy : dy + sh * (hd - 1) + 1 : sh, dx : dx + sw * (wd - 1) + 1 : sw] += (
-                part.reshape(b, g, src[0] // g, hd, wd, n)
+                part.reshape(b, g, cs, hd, wd, n)
             )
     circular = layer.padding_mode == "circular"
     back = _fold(_fold(back, 3, hs, ph, circular), 4, ws, pw, circular)
-    return back.reshape(b, src[0] * hs * ws, n)
+    return back.reshape(b, g * cs * hs * ws, n)
 
 
 def conv_apply(layer: Convolution, w: np.ndarray, x: np.ndarray) -> np.ndarray:
